@@ -1,0 +1,73 @@
+//! Handlers for apps and plugins.
+
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use serde_json::{Value as Json_, json};
+
+use super::json::Body;
+use super::{ApiError, AppState};
+use crate::apps::{App, AppVersion, DraftInput, NewApp};
+use crate::auth::Caller;
+
+pub async fn list_plugins(State(server): State<AppState>) -> Json<Json_> {
+    let plugins: Vec<_> = server
+        .runtime
+        .plugins()
+        .into_iter()
+        .map(|p| json!({"block_type": p.block_type, "description": p.description, "version": p.version}))
+        .collect();
+    Json(json!({ "plugins": plugins }))
+}
+
+pub async fn list(
+    State(server): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Json_>, ApiError> {
+    let apps = server.apps.list(&caller.org.id)?;
+    Ok(Json(json!({ "apps": apps })))
+}
+
+pub async fn create(
+    State(server): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Body(input): Body<NewApp>,
+) -> Result<(StatusCode, Json<App>), ApiError> {
+    let records = server.records(&caller);
+    let app = server.apps.create(&caller.org.id, input, records).await?;
+    Ok((StatusCode::CREATED, Json(app)))
+}
+
+pub async fn get(
+    State(server): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(app): Path<String>,
+) -> Result<Json<App>, ApiError> {
+    Ok(Json(server.apps.get(&caller.org.id, &app)?))
+}
+
+pub async fn save_draft(
+    State(server): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(app): Path<String>,
+    Body(draft): Body<DraftInput>,
+) -> Result<Json<AppVersion>, ApiError> {
+    let records = server.records(&caller);
+    Ok(Json(server.apps.save_draft(&caller.org.id, &app, draft, records).await?))
+}
+
+pub async fn publish(
+    State(server): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(app): Path<String>,
+) -> Result<Json<App>, ApiError> {
+    Ok(Json(server.apps.publish(&caller.org.id, &app).await?))
+}
+
+pub async fn version(
+    State(server): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((app, version)): Path<(String, u32)>,
+) -> Result<Json<AppVersion>, ApiError> {
+    Ok(Json(server.apps.version(&caller.org.id, &app, version)?))
+}

@@ -1,0 +1,40 @@
+//! A JSON body extractor whose errors name the offending field.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+
+/// Like `axum::Json`, but a bad body is answered with the path of the field
+/// that broke it (`submissions[3].values`) and serde's reason.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            let status = rejection.status();
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                let message = "the request body is larger than the server accepts";
+                ApiError::client(status, "body_too_large", message)
+            } else {
+                ApiError::client(status, "unreadable_body", rejection.body_text())
+            }
+        })?;
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize(&mut deserializer) {
+            Ok(value) => match deserializer.end() {
+                Ok(()) => Ok(Body(value)),
+                Err(error) => Err(ApiError::bad_json("body".into(), error.to_string())),
+            },
+            Err(error) => {
+                let path = error.path().to_string();
+                let field = if path == "." { "body".to_string() } else { path };
+                Err(ApiError::bad_json(field, error.into_inner().to_string()))
+            }
+        }
+    }
+}

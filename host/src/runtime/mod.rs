@@ -1,0 +1,199 @@
+//! The WebAssembly plugin runtime.
+//!
+//! One wasmtime [`Engine`] with the pooling allocator serves every plugin.
+//! Each component is compiled once at load and kept as a pre-instantiated
+//! handle; every call gets a fresh [`wasmtime::Store`] with memory limits, an
+//! epoch deadline and a wall-clock timeout, so one plugin's bad call fails
+//! alone. A semaphore bounds live instances: when all are busy, callers
+//! wait rather than fail.
+
+mod bindings;
+mod host;
+mod load;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use wasmtime::component::ResourceTable;
+use wasmtime::{Engine, Store, StoreLimitsBuilder};
+use wasmtime_wasi::WasiCtx;
+
+pub use bindings::wit;
+pub use host::{PluginState, RecordsReader};
+pub use load::LoadError;
+
+use crate::config::PluginLimits;
+
+/// How often the epoch advances; deadlines are counted in these ticks.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+enum Request {
+    CheckConfig(String),
+    Validate(wit::Batch),
+}
+
+enum Response {
+    CheckConfig(Result<wit::ValueKind, String>),
+    Validate(Result<Vec<wit::Violation>, String>),
+}
+
+/// A loaded validator plugin.
+pub struct Plugin {
+    /// The block type it provides, such as `core/number`.
+    pub block_type: String,
+    pub description: String,
+    /// The component file it came from.
+    pub file: String,
+    /// First 12 hex digits of the component's SHA-256: names this build.
+    pub version: String,
+    pre: bindings::ValidatorPre<PluginState>,
+}
+
+impl Plugin {
+    /// `block_type@version`, as errors and logs name a plugin.
+    pub fn label(&self) -> String {
+        format!("{}@{}", self.block_type, self.version)
+    }
+}
+
+/// Why a plugin call failed. The message names the plugin and version.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    #[error("no plugin provides block type {0:?}")]
+    UnknownBlockType(String),
+    #[error("plugin {plugin} failed: {message}")]
+    Trapped { plugin: String, message: String },
+    #[error("plugin {plugin} ran past its {limit_ms} ms time limit")]
+    Timeout { plugin: String, limit_ms: u64 },
+    #[error("plugin {plugin} could not validate: {message}")]
+    Refused { plugin: String, message: String },
+}
+
+/// All loaded plugins and the engine that runs them.
+pub struct Runtime {
+    engine: Engine,
+    plugins: HashMap<String, Arc<Plugin>>,
+    limits: PluginLimits,
+    permits: Semaphore,
+}
+
+impl Runtime {
+    /// The plugin for a block type.
+    pub fn plugin(&self, block_type: &str) -> Result<&Arc<Plugin>, PluginError> {
+        self.plugins
+            .get(block_type)
+            .ok_or_else(|| PluginError::UnknownBlockType(block_type.to_string()))
+    }
+
+    /// Every loaded plugin, sorted by block type.
+    pub fn plugins(&self) -> Vec<&Arc<Plugin>> {
+        let mut all: Vec<_> = self.plugins.values().collect();
+        all.sort_by(|a, b| a.block_type.cmp(&b.block_type));
+        all
+    }
+
+    /// Asks a plugin whether a block config is valid and what the block holds.
+    pub async fn check_config(
+        &self,
+        block_type: &str,
+        config: &str,
+        records: Arc<dyn RecordsReader>,
+    ) -> Result<Result<wit::ValueKind, String>, PluginError> {
+        let plugin = self.plugin(block_type)?.clone();
+        match self.call(&plugin, records, Request::CheckConfig(config.into())).await? {
+            Response::CheckConfig(outcome) => Ok(outcome),
+            Response::Validate(_) => unreachable!("check-config answers check-config"),
+        }
+    }
+
+    /// Validates one batch with the plugin for `block_type`: one call, however
+    /// many rows.
+    pub async fn validate(
+        &self,
+        block_type: &str,
+        batch: wit::Batch,
+        records: Arc<dyn RecordsReader>,
+    ) -> Result<Vec<wit::Violation>, PluginError> {
+        let plugin = self.plugin(block_type)?.clone();
+        let outcome = match self.call(&plugin, records, Request::Validate(batch)).await? {
+            Response::Validate(outcome) => outcome,
+            Response::CheckConfig(_) => unreachable!("validate answers validate"),
+        };
+        outcome.map_err(|message| PluginError::Refused {
+            plugin: plugin.label(),
+            message,
+        })
+    }
+
+    async fn call(
+        &self,
+        plugin: &Plugin,
+        records: Arc<dyn RecordsReader>,
+        request: Request,
+    ) -> Result<Response, PluginError> {
+        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+        let limit_ms = self.limits.timeout_ms;
+        let mut store = self.new_store(plugin, records);
+
+        let run = async {
+            let instance = plugin.pre.instantiate_async(&mut store).await?;
+            let guest = instance.tessera_plugin_validation();
+            match request {
+                Request::CheckConfig(config) => guest
+                    .call_check_config(&mut store, &config)
+                    .await
+                    .map(Response::CheckConfig),
+                Request::Validate(batch) => guest
+                    .call_validate(&mut store, &batch)
+                    .await
+                    .map(Response::Validate),
+            }
+        };
+        let outcome = tokio::time::timeout(Duration::from_millis(limit_ms), run).await;
+        match outcome {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(trap)) => Err(classify_trap(plugin, limit_ms, trap)),
+            Err(_) => Err(PluginError::Timeout {
+                plugin: plugin.label(),
+                limit_ms,
+            }),
+        }
+    }
+
+    fn new_store(&self, plugin: &Plugin, records: Arc<dyn RecordsReader>) -> Store<PluginState> {
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.limits.max_memory_bytes)
+            .instances(64)
+            .trap_on_grow_failure(true)
+            .build();
+        let state = PluginState {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            limits,
+            records,
+            plugin: plugin.label(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limits);
+        let ticks = self.limits.timeout_ms / EPOCH_TICK.as_millis() as u64;
+        store.set_epoch_deadline(ticks.max(1));
+        store.epoch_deadline_trap();
+        store
+    }
+}
+
+fn classify_trap(plugin: &Plugin, limit_ms: u64, error: wasmtime::Error) -> PluginError {
+    if let Some(wasmtime::Trap::Interrupt) = error.downcast_ref::<wasmtime::Trap>() {
+        return PluginError::Timeout {
+            plugin: plugin.label(),
+            limit_ms,
+        };
+    }
+    tracing::warn!(plugin = %plugin.label(), error = ?error, "runtime.call trapped");
+    PluginError::Trapped {
+        plugin: plugin.label(),
+        message: error.root_cause().to_string(),
+    }
+}

@@ -1,0 +1,134 @@
+//! Wiring: opens the store, loads the plugins, starts the indexer and
+//! serves the API.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::Notify;
+
+use crate::analytics::Analytics;
+use crate::apps::Apps;
+use crate::auth::{self, Caller};
+use crate::config::Config;
+use crate::runtime::{RecordsReader, Runtime};
+use crate::storage::Store;
+use crate::submissions::{OrgRecords, Submissions};
+
+/// Everything a request may need.
+pub struct Server {
+    pub config: Config,
+    pub store: Store,
+    pub runtime: Arc<Runtime>,
+    pub apps: Arc<Apps>,
+    pub submissions: Submissions,
+    pub analytics: Arc<Analytics>,
+}
+
+impl Server {
+    /// Opens the data folder, loads plugins and starts the indexer.
+    pub async fn start(config: Config) -> anyhow::Result<Arc<Server>> {
+        let store = open_store(&config)?;
+        let runtime = Runtime::load(&config.plugins_dir, config.plugin_limits.clone())
+            .await
+            .context("loading plugins (build them with `cargo build --release --target wasm32-wasip2`)")?;
+        let runtime = Arc::new(runtime);
+        let apps = Arc::new(Apps::new(store.clone(), runtime.clone()));
+        let index_dir = config.data_dir.join("index");
+        let analytics = Arc::new(
+            Analytics::open(&index_dir, store.clone(), apps.clone()).context("opening the index")?,
+        );
+        let changed = Arc::new(Notify::new());
+        analytics.start_indexer(changed.clone(), Duration::from_millis(config.index_commit_ms));
+        let submissions = Submissions::new(
+            store.clone(),
+            apps.clone(),
+            runtime.clone(),
+            config.max_batch_rows,
+            changed,
+        );
+        Ok(Arc::new(Server {
+            config,
+            store,
+            runtime,
+            apps,
+            submissions,
+            analytics,
+        }))
+    }
+
+    /// The `records` capability for the caller's org.
+    pub fn records(&self, caller: &Caller) -> Arc<dyn RecordsReader> {
+        Arc::new(OrgRecords {
+            store: self.store.clone(),
+            apps: self.apps.clone(),
+            org: caller.org.id.clone(),
+        })
+    }
+}
+
+/// Runs `tessera serve` until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let server = Server::start(config).await?;
+    let first = auth::ensure_first_org(&server.store, &server.config.time_zone)?;
+    if let Some(first) = &first {
+        println!("Created org \"{}\" ({}).", first.org.name, first.org.id);
+        println!("Admin API token (shown only this once; keep it safe):");
+        println!("  {}", first.token);
+        if server.config.demo {
+            let caller = Caller {
+                org: first.org.clone(),
+                token_name: "demo".into(),
+            };
+            for line in crate::demo::load(&server, &caller).await.context("loading the demo")? {
+                println!("Demo {line}");
+            }
+        }
+    }
+
+    let listener = tokio::net::TcpListener::bind(server.config.listen)
+        .await
+        .with_context(|| format!("listening on {}", server.config.listen))?;
+    println!("Tessera is listening on http://{}", listener.local_addr()?);
+    tracing::info!(address = %listener.local_addr()?, "server.start");
+    let store = server.store.clone();
+    axum::serve(listener, crate::api::router(server))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    store.db.flush_async().await?;
+    tracing::info!("server.stop");
+    Ok(())
+}
+
+/// Runs `tessera reindex`: rebuilds the index from the store.
+pub fn reindex(config: &Config, runtime: Arc<Runtime>) -> anyhow::Result<()> {
+    let store = open_store(config)?;
+    let apps = Arc::new(Apps::new(store.clone(), runtime));
+    Analytics::rebuild(&config.data_dir.join("index"), store, apps)?;
+    Ok(())
+}
+
+fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let path = config.data_dir.join("store");
+    Store::open(&path).with_context(|| format!("opening the store in {}", path.display()))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
