@@ -18,6 +18,9 @@ pub struct Config {
     /// Folder the plugin components (`*.wasm`) are loaded from at start.
     /// Default `target/wasm32-wasip2/release`, where the build puts them.
     pub plugins_dir: PathBuf,
+    /// Folder for compiled plugin artifacts, so a restart does not compile
+    /// again. Default `<data_dir>/plugin-cache`.
+    pub plugin_cache_dir: Option<PathBuf>,
     /// Largest request body accepted, in bytes. Default 32 MiB.
     pub max_body_bytes: usize,
     /// Largest number of rows in one batch request. Default 10,000.
@@ -52,6 +55,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("data"),
             plugins_dir: PathBuf::from("target/wasm32-wasip2/release"),
+            plugin_cache_dir: None,
             max_body_bytes: 32 << 20,
             max_batch_rows: 10_000,
             index_commit_ms: 500,
@@ -101,6 +105,13 @@ impl Config {
             path: path.to_owned(),
             source,
         })
+    }
+
+    /// Where compiled plugin artifacts are kept.
+    pub fn plugin_cache_dir(&self) -> PathBuf {
+        self.plugin_cache_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("plugin-cache"))
     }
 
     /// Checks values that serde cannot check alone.

@@ -37,6 +37,9 @@ struct Options {
     /// Folder of plugin components [default: target/wasm32-wasip2/release].
     #[arg(long, env = "TESSERA_PLUGINS_DIR")]
     plugins_dir: Option<PathBuf>,
+    /// Folder for compiled plugins [default: <data-dir>/plugin-cache].
+    #[arg(long, env = "TESSERA_PLUGIN_CACHE_DIR")]
+    plugin_cache_dir: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "TESSERA_LISTEN")]
     listen: Option<SocketAddr>,
@@ -59,6 +62,9 @@ impl Options {
         }
         if let Some(dir) = self.plugins_dir {
             config.plugins_dir = dir;
+        }
+        if let Some(dir) = self.plugin_cache_dir {
+            config.plugin_cache_dir = Some(dir);
         }
         if let Some(listen) = self.listen {
             config.listen = listen;
@@ -87,7 +93,9 @@ fn main() -> anyhow::Result<()> {
         Command::Reindex(options) => {
             let config = options.into_config()?;
             runtime.block_on(async {
-                let plugins = Runtime::load(&config.plugins_dir, config.plugin_limits.clone()).await?;
+                let cache_dir = config.plugin_cache_dir();
+                let limits = config.plugin_limits.clone();
+                let plugins = Runtime::load(&config.plugins_dir, Some(&cache_dir), limits).await?;
                 tessera::server::reindex(&config, Arc::new(plugins))
             })?;
             println!("Index rebuilt in {}", config.data_dir.join("index").display());

@@ -5,14 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::sync::Notify;
 
 use crate::analytics::Analytics;
 use crate::apps::Apps;
 use crate::auth::{self, Caller};
 use crate::config::Config;
 use crate::runtime::{RecordsReader, Runtime};
-use crate::storage::Store;
+use crate::storage::{ChangeSignal, Store};
 use crate::submissions::{OrgRecords, Submissions};
 
 /// Everything a request may need.
@@ -29,7 +28,8 @@ impl Server {
     /// Opens the data folder, loads plugins and starts the indexer.
     pub async fn start(config: Config) -> anyhow::Result<Arc<Server>> {
         let store = open_store(&config)?;
-        let runtime = Runtime::load(&config.plugins_dir, config.plugin_limits.clone())
+        let cache_dir = config.plugin_cache_dir();
+        let runtime = Runtime::load(&config.plugins_dir, Some(&cache_dir), config.plugin_limits.clone())
             .await
             .context("loading plugins (build them with `cargo build --release --target wasm32-wasip2`)")?;
         let runtime = Arc::new(runtime);
@@ -38,7 +38,7 @@ impl Server {
         let analytics = Arc::new(
             Analytics::open(&index_dir, store.clone(), apps.clone()).context("opening the index")?,
         );
-        let changed = Arc::new(Notify::new());
+        let changed = Arc::new(ChangeSignal::default());
         analytics.start_indexer(changed.clone(), Duration::from_millis(config.index_commit_ms));
         let submissions = Submissions::new(
             store.clone(),

@@ -228,7 +228,7 @@ pub fn to_json(value: &wit::Value) -> Json {
     match value {
         wit::Value::Empty => Json::Null,
         wit::Value::Text(v) => json!(v),
-        wit::Value::Number(v) => json!(v),
+        wit::Value::Number(v) => number_json(*v),
         wit::Value::Boolean(v) => json!(v),
         wit::Value::Date(v) => json!(format_date(v)),
         wit::Value::Time(v) => json!(format!("{:02}:{:02}:{:02}", v.hour, v.minute, v.second)),
@@ -236,6 +236,16 @@ pub fn to_json(value: &wit::Value) -> Json {
         wit::Value::Gps(v) => gps_json(v),
         wit::Value::File(v) => file_json(v),
         wit::Value::List(items) => Json::Array(items.iter().map(scalar_json).collect()),
+    }
+}
+
+/// Whole numbers are stored without a fraction (`2013`, not `2013.0`).
+fn number_json(n: f64) -> Json {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if n.fract() == 0.0 && n.abs() < EXACT {
+        json!(n as i64)
+    } else {
+        json!(n)
     }
 }
 

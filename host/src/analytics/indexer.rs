@@ -7,14 +7,13 @@ use std::time::{Duration, Instant};
 
 use chrono_tz::Tz;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
-use tokio::sync::Notify;
 
 use super::document::document;
 use super::schema::IndexFields;
 use crate::apps::{AppError, AppVersion, Apps};
 use crate::auth::Org;
 use crate::field_error::FieldError;
-use crate::storage::{self, EventKind, OutboxEvent, StorageError, Store};
+use crate::storage::{self, ChangeSignal, EventKind, OutboxEvent, StorageError, Store};
 use crate::submissions::Submission;
 
 /// Documents indexed between two commits at most.
@@ -121,25 +120,19 @@ impl Analytics {
 
     /// Starts the thread that tails the outbox into the index. It wakes when
     /// `changed` is notified, and commits at least every `commit_every`.
-    pub fn start_indexer(self: &Arc<Self>, changed: Arc<Notify>, commit_every: Duration) {
+    pub fn start_indexer(self: &Arc<Self>, changed: Arc<ChangeSignal>, commit_every: Duration) {
         let analytics = self.clone();
-        let runtime = tokio::runtime::Handle::current();
         std::thread::Builder::new()
             .name("tessera-indexer".into())
             .spawn(move || {
-                if let Err(error) = analytics.tail(&runtime, &changed, commit_every) {
+                if let Err(error) = analytics.tail(&changed, commit_every) {
                     tracing::error!(%error, "analytics.indexer stopped");
                 }
             })
             .expect("the indexer thread starts");
     }
 
-    fn tail(
-        &self,
-        runtime: &tokio::runtime::Handle,
-        changed: &Notify,
-        commit_every: Duration,
-    ) -> Result<(), AnalyticsError> {
+    fn tail(&self, changed: &ChangeSignal, commit_every: Duration) -> Result<(), AnalyticsError> {
         let mut writer = self.writer()?;
         let mut lookups = Lookups::default();
         let mut cursor = self.committed_cursor()?;
@@ -163,9 +156,7 @@ impl Analytics {
             }
             if count < EVENTS_PER_PASS {
                 let wait = if first_pending.is_some() { commit_every / 4 } else { commit_every };
-                runtime.block_on(async {
-                    let _ = tokio::time::timeout(wait, changed.notified()).await;
-                });
+                changed.wait(wait);
             }
         }
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::bindings::{Validator, ValidatorPre};
@@ -39,7 +39,12 @@ const COMPONENT_HEADER: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x0
 impl Runtime {
     /// Compiles every component in `dir` and asks each which block type it
     /// provides. Core modules and other files are skipped.
-    pub async fn load(dir: &Path, limits: PluginLimits) -> Result<Runtime, LoadError> {
+    /// Compiled artifacts are cached in `cache_dir` when one is given.
+    pub async fn load(
+        dir: &Path,
+        cache_dir: Option<&Path>,
+        limits: PluginLimits,
+    ) -> Result<Runtime, LoadError> {
         let engine = new_engine(&limits)?;
         let linker = new_linker(&engine)?;
         let mut runtime = Runtime {
@@ -49,14 +54,19 @@ impl Runtime {
             limits,
         };
         for path in component_files(dir)? {
-            let plugin = runtime.load_one(&linker, &path).await?;
+            let plugin = runtime.load_one(&linker, &path, cache_dir).await?;
             runtime.register(plugin)?;
         }
         start_epoch_ticker(runtime.engine.clone());
         Ok(runtime)
     }
 
-    async fn load_one(&self, linker: &Linker<PluginState>, path: &Path) -> Result<Plugin, LoadError> {
+    async fn load_one(
+        &self,
+        linker: &Linker<PluginState>,
+        path: &Path,
+        cache_dir: Option<&Path>,
+    ) -> Result<Plugin, LoadError> {
         let file = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
         let invalid = |message: String| LoadError::Component {
             file: file.clone(),
@@ -65,7 +75,8 @@ impl Runtime {
         let bytes = std::fs::read(path).map_err(|e| invalid(e.to_string()))?;
         let version = hex::encode(&Sha256::digest(&bytes)[..6]);
 
-        let component = Component::new(&self.engine, &bytes).map_err(|e| invalid(format!("{e:#}")))?;
+        let component = super::cache::compile(&self.engine, &bytes, cache_dir)
+            .map_err(|e| invalid(format!("{e:#}")))?;
         let instance_pre = linker.instantiate_pre(&component).map_err(|e| invalid(format!("{e:#}")))?;
         let pre = ValidatorPre::new(instance_pre).map_err(|e| invalid(format!("{e:#}")))?;
 

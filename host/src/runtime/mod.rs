@@ -8,6 +8,7 @@
 //! wait rather than fail.
 
 mod bindings;
+mod cache;
 mod host;
 mod load;
 

@@ -20,12 +20,14 @@
 //! is acknowledged before it is on disk.
 
 mod durability;
+mod signal;
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 pub use durability::Durability;
+pub use signal::ChangeSignal;
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -8,7 +8,6 @@ use sled::Transactional;
 use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
-use tokio::sync::Notify;
 
 use super::model::*;
 use super::unique::{OrgRecords, unique_key};
@@ -16,7 +15,7 @@ use crate::apps::{AppVersion, Apps};
 use crate::auth::Caller;
 use crate::field_error::FieldError;
 use crate::runtime::{Runtime, wit};
-use crate::storage::{self, EventKind, OutboxEvent, Store};
+use crate::storage::{self, ChangeSignal, EventKind, OutboxEvent, Store};
 use crate::values;
 
 /// Writes submissions.
@@ -25,7 +24,7 @@ pub struct Submissions {
     pub(super) apps: Arc<Apps>,
     runtime: Arc<Runtime>,
     max_batch_rows: usize,
-    changed: Arc<Notify>,
+    changed: Arc<ChangeSignal>,
 }
 
 /// A row that parsed and is on its way to the plugins and the store.
@@ -51,7 +50,7 @@ impl Submissions {
         apps: Arc<Apps>,
         runtime: Arc<Runtime>,
         max_batch_rows: usize,
-        changed: Arc<Notify>,
+        changed: Arc<ChangeSignal>,
     ) -> Submissions {
         Submissions {
             store,
@@ -117,7 +116,7 @@ impl Submissions {
 
         self.write_new(caller, &live, accepted, &mut outcomes)?;
         self.store.durability.wait().await?;
-        self.changed.notify_one();
+        self.changed.notify();
         Ok(outcomes.into_iter().map(|o| o.expect("every row answered")).collect())
     }
 
@@ -162,7 +161,7 @@ impl Submissions {
         };
         self.write_edit(org, &live, &old, &updated)?;
         self.store.durability.wait().await?;
-        self.changed.notify_one();
+        self.changed.notify();
         Ok(updated)
     }
 
@@ -189,7 +188,7 @@ impl Submissions {
             self.store.history.remove(entry?)?;
         }
         self.store.durability.wait().await?;
-        self.changed.notify_one();
+        self.changed.notify();
         Ok(())
     }
 

@@ -70,19 +70,11 @@ pub fn check(config: &GpsConfig, position: &Gps) -> Option<Rule> {
             "must have a latitude from -90 to 90 and a longitude from -180 to 180",
         ));
     }
-    if let Some(limit) = config.max_accuracy_m {
-        let rule = match position.accuracy {
-            None => Some(format!(
-                "must come with its accuracy, which must be {limit} m or better"
-            )),
-            Some(metres) if metres.is_nan() || metres > limit => Some(format!(
-                "must be accurate to {limit} m or better, not {metres} m"
-            )),
-            Some(_) => None,
-        };
-        if let Some(message) = rule {
-            return Some(Rule::new("accuracy", message));
-        }
+    if let Some(rule) = config
+        .max_accuracy_m
+        .and_then(|limit| check_accuracy(limit, position))
+    {
+        return Some(rule);
     }
     match &config.bounds {
         Some(area) if !area.contains(position.latitude, position.longitude) => {
@@ -90,6 +82,17 @@ pub fn check(config: &GpsConfig, position: &Gps) -> Option<Rule> {
         }
         _ => None,
     }
+}
+
+fn check_accuracy(limit: f64, position: &Gps) -> Option<Rule> {
+    let message = match position.accuracy {
+        None => format!("must come with its accuracy, which must be {limit} m or better"),
+        Some(metres) if metres.is_nan() || metres > limit => {
+            format!("must be accurate to {limit} m or better, not {metres} m")
+        }
+        Some(_) => return None,
+    };
+    Some(Rule::new("accuracy", message))
 }
 
 /// Whether the degrees name a point on Earth; false for NaN and infinities.
