@@ -75,7 +75,8 @@ pub struct Parsed {
 
 /// Parses the JSON sent for block `key` of kind `kind`. `null` is empty.
 pub fn parse(key: &str, kind: ValueKind, input: &Json, tz: Tz) -> Result<Parsed, FieldError> {
-    if input.is_null() {
+    // An empty string is a blank block, as an untouched form field is.
+    if input.is_null() || input.as_str() == Some("") {
         return Ok(Parsed {
             value: wit::Value::Empty,
             json: Json::Null,
