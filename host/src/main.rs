@@ -9,6 +9,11 @@ use clap::{Args, Parser, Subcommand};
 use tessera::config::Config;
 use tessera::runtime::Runtime;
 
+/// Many small allocations per submission (JSON values, index terms, store
+/// records); mimalloc keeps them cheap where the system allocator fragments.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Tessera: a no-code platform for business apps.
 #[derive(Parser)]
 #[command(version)]

@@ -55,16 +55,48 @@ pub struct TestServer {
     pub base: String,
     pub token: String,
     pub data_dir: PathBuf,
+    /// The `--config` file, kept across restarts.
+    config: Option<PathBuf>,
     pub client: reqwest::Client,
 }
 
 impl TestServer {
     /// Starts a server on a new data folder with an org in `time_zone`.
     pub fn start(name: &str, time_zone: &str) -> anyhow::Result<TestServer> {
+        TestServer::start_with(name, time_zone, None)
+    }
+
+    /// Like [`TestServer::start`], with `toml` as the `--config` file.
+    pub fn start_with_config(name: &str, time_zone: &str, toml: &str) -> anyhow::Result<TestServer> {
+        TestServer::start_with(name, time_zone, Some(toml))
+    }
+
+    fn start_with(name: &str, time_zone: &str, toml: Option<&str>) -> anyhow::Result<TestServer> {
         let data_dir = temp_dir(name);
-        let (child, base, token) = spawn(&data_dir, time_zone)?;
+        let config = match toml {
+            Some(toml) => {
+                let path = data_dir.join("tessera.toml");
+                std::fs::write(&path, toml).context("writing the config file")?;
+                Some(path)
+            }
+            None => None,
+        };
+        let (child, base, token) = spawn(&data_dir, time_zone, config.as_deref())?;
         let token = token.context("a first start prints the admin token")?;
-        Ok(TestServer { child, base, token, data_dir, client: reqwest::Client::new() })
+        Ok(TestServer { child, base, token, data_dir, config, client: reqwest::Client::new() })
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Peak resident memory of the server process so far, in bytes (Linux).
+    pub fn peak_memory(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
     }
 
     /// Stops the server (SIGTERM, then waits).
@@ -92,7 +124,7 @@ impl TestServer {
 
     /// Starts a stopped server again on the same data.
     pub fn start_again(&mut self) -> anyhow::Result<()> {
-        let (child, base, _) = spawn(&self.data_dir, "UTC")?;
+        let (child, base, _) = spawn(&self.data_dir, "UTC", self.config.as_deref())?;
         self.child = child;
         self.base = base;
         Ok(())
@@ -155,9 +187,17 @@ unsafe extern "C" {
 }
 
 /// Starts the binary and reads its stdout until it says where it listens.
-fn spawn(data_dir: &Path, time_zone: &str) -> anyhow::Result<(Child, String, Option<String>)> {
-    let mut child = Command::new(server_binary())
-        .arg("serve")
+fn spawn(
+    data_dir: &Path,
+    time_zone: &str,
+    config: Option<&Path>,
+) -> anyhow::Result<(Child, String, Option<String>)> {
+    let mut command = Command::new(server_binary());
+    command.arg("serve");
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
+    let mut child = command
         .arg("--data-dir")
         .arg(data_dir)
         .arg("--plugins-dir")

@@ -6,7 +6,7 @@
 use std::ops::Bound;
 
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 
 use super::schema::IndexFields;
@@ -31,6 +31,9 @@ fn exact(field: Field, text: &str) -> Box<dyn Query> {
 
 fn filter_query(values: Field, filter: &Filter) -> Box<dyn Query> {
     match filter {
+        // An empty AND holds for every row, as it does for lists; a boolean
+        // query without clauses would match none.
+        Filter::And(all) if all.is_empty() => Box::new(AllQuery),
         Filter::And(all) => combine(values, all, Occur::Must),
         Filter::Or(any) => combine(values, any, Occur::Should),
         Filter::Compare { field, op, value, .. } => compare(values, field, *op, value),

@@ -1,11 +1,12 @@
 //! Handlers for apps and plugins.
 
 use axum::Json;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use serde_json::{Value as Json_, json};
 
 use super::json::Body;
+use super::params::Path;
 use super::{ApiError, AppState};
 use crate::apps::{App, AppVersion, DraftInput, NewApp};
 use crate::auth::Caller;
@@ -69,5 +70,7 @@ pub async fn version(
     Extension(caller): Extension<Caller>,
     Path((app, version)): Path<(String, u32)>,
 ) -> Result<Json<AppVersion>, ApiError> {
+    // A missing app is named as such, not as a missing version of it.
+    server.apps.get(&caller.org.id, &app)?;
     Ok(Json(server.apps.version(&caller.org.id, &app, version)?))
 }

@@ -6,6 +6,7 @@
 mod apps;
 mod error;
 mod json;
+mod params;
 mod submissions;
 
 use std::sync::Arc;

@@ -1,12 +1,13 @@
 //! Handlers for submissions and aggregations.
 
 use axum::Json;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value as Json_, json};
 
 use super::json::Body;
+use super::params::{Path, Query};
 use super::{ApiError, AppState};
 use crate::analytics::{AggregateRequest, AggregateResponse};
 use crate::auth::Caller;
@@ -132,6 +133,17 @@ async fn run_list(
         let errors = vec![crate::field_error::FieldError::new("limit", "range", message.clone())];
         return Err(ApiError::invalid(message, errors));
     }
+    // Ids are stored in the canonical upper-case ULID form; anything else
+    // would start the walk at an arbitrary place.
+    let after = match query.after.as_deref().map(ulid::Ulid::from_string) {
+        Some(Ok(id)) => Some(id.to_string()),
+        Some(Err(_)) => {
+            let message = "after must be the next_cursor of an earlier page";
+            let errors = vec![crate::field_error::FieldError::new("after", "ulid", message)];
+            return Err(ApiError::invalid(message, errors));
+        }
+        None => None,
+    };
     let filter = match &query.filter {
         Some(raw) => {
             let live = server.apps.live(&caller.org.id, &app)?;
@@ -142,8 +154,7 @@ async fn run_list(
         None => None,
     };
     let page = tokio::task::spawn_blocking(move || {
-        let after = query.after.as_deref();
-        server.submissions.list(&caller.org.id, &app, after, limit, filter.as_ref())
+        server.submissions.list(&caller.org.id, &app, after.as_deref(), limit, filter.as_ref())
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;

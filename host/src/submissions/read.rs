@@ -16,6 +16,7 @@ use crate::storage;
 pub struct Page {
     pub items: Vec<Submission>,
     /// Pass as `after` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 
@@ -60,8 +61,8 @@ impl Submissions {
 
         let mut items = Vec::with_capacity(limit.min(1_000));
         let mut next_cursor = None;
-        let walk = self.store.subs.range(prefix.as_bytes()..end.as_bytes()).rev();
-        for (scanned, entry) in walk.enumerate() {
+        let mut walk = self.store.subs.range(prefix.as_bytes()..end.as_bytes()).rev().enumerate();
+        while let Some((scanned, entry)) = walk.next() {
             let (key, bytes) = entry?;
             let submission: Submission = storage::decode(&key, &bytes)?;
             let id = submission.id.clone();
@@ -69,7 +70,12 @@ impl Submissions {
                 items.push(submission);
             }
             if items.len() == limit || scanned + 1 >= MAX_SCANNED_PER_PAGE {
-                next_cursor = Some(id);
+                // A cursor only while rows remain, so the last page has none.
+                // Under a filter the rows left may all fail it, and the next
+                // page come back empty.
+                if walk.next().is_some() {
+                    next_cursor = Some(id);
+                }
                 break;
             }
         }

@@ -7,7 +7,7 @@ use chrono::Utc;
 use sled::Transactional;
 use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
 use super::model::*;
 use super::unique::{OrgRecords, unique_key};
@@ -178,7 +178,7 @@ impl Submissions {
             .transaction(|(subs, unique, outbox)| {
                 subs.remove(key.as_bytes())?;
                 for (_, unique_key) in &unique_keys {
-                    unique.remove(unique_key.as_bytes())?;
+                    release(unique, unique_key, id)?;
                 }
                 outbox.insert(&sequence, storage::encode(&event))?;
                 Ok(())
@@ -352,7 +352,7 @@ impl Submissions {
                 return Err(ConflictableTransactionError::Abort(conflict));
             }
             for (_, unique_key) in &old_keys {
-                unique.remove(unique_key.as_bytes())?;
+                release(unique, unique_key, &old.id)?;
             }
             for (block, unique_key) in &new_keys {
                 if unique.get(unique_key.as_bytes())?.is_some() {
@@ -487,6 +487,20 @@ fn retry_outcome(row: &Pending, stored: Submission) -> RowOutcome {
             errors: vec![FieldError::new("id", "conflict", message)],
         }
     }
+}
+
+/// Frees a unique value if `id` holds it. Another submission may hold the
+/// same value when the block became unique in a later version, after this
+/// submission was made; its entry must stay.
+fn release<E>(
+    unique: &TransactionalTree,
+    unique_key: &str,
+    id: &str,
+) -> Result<(), ConflictableTransactionError<E>> {
+    if unique.get(unique_key.as_bytes())?.as_deref() == Some(id.as_bytes()) {
+        unique.remove(unique_key.as_bytes())?;
+    }
+    Ok(())
 }
 
 fn unique_taken(block: &str, value: &Json) -> FieldError {
