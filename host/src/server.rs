@@ -71,6 +71,13 @@ impl Server {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let server = Server::start(config).await?;
     let first = auth::ensure_first_org(&server.store, &server.config.time_zone)?;
+    if first.is_none() {
+        println!(
+            "Using the org in {}; its admin token was printed at its first start \
+             (delete the folder to start over).",
+            server.config.data_dir.display()
+        );
+    }
     if let Some(first) = &first {
         println!("Created org \"{}\" ({}).", first.org.name, first.org.id);
         println!("Admin API token (shown only this once; keep it safe):");
