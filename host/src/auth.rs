@@ -38,7 +38,10 @@ pub struct FirstStart {
 }
 
 /// Creates an org and an admin token if the store has no org yet.
-pub fn ensure_first_org(store: &Store, time_zone: &str) -> Result<Option<FirstStart>, StorageError> {
+pub fn ensure_first_org(
+    store: &Store,
+    time_zone: &str,
+) -> Result<Option<FirstStart>, StorageError> {
     if store.orgs.iter().next().is_some() {
         return Ok(None);
     }
@@ -64,7 +67,9 @@ pub fn issue_token(store: &Store, org: &str, name: &str) -> Result<String, Stora
         name: name.into(),
         created_at: Utc::now(),
     };
-    store.tokens.insert(hash(&token), storage::encode(&record))?;
+    store
+        .tokens
+        .insert(hash(&token), storage::encode(&record))?;
     Ok(token)
 }
 

@@ -15,9 +15,18 @@ use crate::submissions::{NewSubmission, RowOutcome};
 /// The three apps, in the order they must be created (lookups need their
 /// targets), with their CSV data.
 pub const APPS: [(&str, &str); 3] = [
-    (include_str!("../demo/airlines.app.json"), include_str!("../demo/airlines.csv")),
-    (include_str!("../demo/airports.app.json"), include_str!("../demo/airports.csv")),
-    (include_str!("../demo/flights.app.json"), include_str!("../demo/flights-sample.csv")),
+    (
+        include_str!("../demo/airlines.app.json"),
+        include_str!("../demo/airlines.csv"),
+    ),
+    (
+        include_str!("../demo/airports.app.json"),
+        include_str!("../demo/airports.csv"),
+    ),
+    (
+        include_str!("../demo/flights.app.json"),
+        include_str!("../demo/flights-sample.csv"),
+    ),
 ];
 
 /// Rows per batch when loading.
@@ -28,7 +37,11 @@ const BATCH: usize = 2_000;
 /// Each block takes the column of the same name; `NA` and empty cells are
 /// blank; number blocks parse their cell (a cell that does not parse is sent
 /// as text, so validation reports it); a GPS block takes `lat` and `lon`.
-pub fn csv_values(definition: &Json, headers: &csv::StringRecord, record: &csv::StringRecord) -> Map<String, Json> {
+pub fn csv_values(
+    definition: &Json,
+    headers: &csv::StringRecord,
+    record: &csv::StringRecord,
+) -> Map<String, Json> {
     let cell = |name: &str| {
         let position = headers.iter().position(|h| h == name)?;
         record.get(position).filter(|v| !v.is_empty() && *v != "NA")
@@ -38,7 +51,9 @@ pub fn csv_values(definition: &Json, headers: &csv::StringRecord, record: &csv::
         let key = block["key"].as_str().unwrap_or_default();
         let value = match block["type"].as_str() {
             Some("core/gps") => match (cell("lat"), cell("lon")) {
-                (Some(lat), Some(lon)) => json!({"latitude": number(lat), "longitude": number(lon)}),
+                (Some(lat), Some(lon)) => {
+                    json!({"latitude": number(lat), "longitude": number(lon)})
+                }
                 _ => continue,
             },
             Some("core/number") => match cell(key) {
@@ -70,7 +85,10 @@ pub async fn load(server: &Server, caller: &Caller) -> anyhow::Result<Vec<String
         let definition: Json = serde_json::from_str(definition)?;
         let mut new_app: NewApp = serde_json::from_value(definition.clone())?;
         new_app.publish = true;
-        let app = server.apps.create(&caller.org.id, new_app, server.records(caller)).await?;
+        let app = server
+            .apps
+            .create(&caller.org.id, new_app, server.records(caller))
+            .await?;
 
         let mut reader = csv::Reader::from_reader(data.as_bytes());
         let headers = reader.headers()?.clone();
@@ -81,14 +99,21 @@ pub async fn load(server: &Server, caller: &Caller) -> anyhow::Result<Vec<String
         }
         let (mut taken, mut refused) = (0, 0);
         for chunk in rows.chunks(BATCH) {
-            for outcome in server.submissions.create_batch(caller, &app.id, chunk.to_vec()).await? {
+            for outcome in server
+                .submissions
+                .create_batch(caller, &app.id, chunk.to_vec())
+                .await?
+            {
                 match outcome {
                     RowOutcome::Rejected { .. } => refused += 1,
                     _ => taken += 1,
                 }
             }
         }
-        report.push(format!("{}: {taken} rows loaded, {refused} refused by validation", app.name));
+        report.push(format!(
+            "{}: {taken} rows loaded, {refused} refused by validation",
+            app.name
+        ));
     }
     Ok(report)
 }

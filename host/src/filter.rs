@@ -123,13 +123,10 @@ fn parse_comparison(
     version: &AppVersion,
     tz: Tz,
 ) -> Result<Filter, FieldError> {
-    let field = object
-        .get("field")
-        .and_then(Json::as_str)
-        .ok_or_else(|| {
-            let message = "needs \"and\", \"or\", or \"field\" with eq, gt, gte, lt or lte";
-            FieldError::new(at, "shape", message)
-        })?;
+    let field = object.get("field").and_then(Json::as_str).ok_or_else(|| {
+        let message = "needs \"and\", \"or\", or \"field\" with eq, gt, gte, lt or lte";
+        FieldError::new(at, "shape", message)
+    })?;
     let block = version.block(field).ok_or_else(|| {
         let message = format!("app {:?} has no block {field:?}", version.app);
         FieldError::new(format!("{at}.field"), "unknown-block", message)
@@ -143,9 +140,14 @@ fn parse_comparison(
 
     let mut comparisons = Vec::new();
     for (name, op) in OPS {
-        let Some(raw) = object.get(name) else { continue };
+        let Some(raw) = object.get(name) else {
+            continue;
+        };
         let value = operand(block.kind, raw, tz).ok_or_else(|| {
-            let message = format!("must be {} to compare with {field:?}", block.kind.expected());
+            let message = format!(
+                "must be {} to compare with {field:?}",
+                block.kind.expected()
+            );
             FieldError::new(format!("{at}.{name}"), "type", message)
         })?;
         comparisons.push(Filter::Compare {
@@ -156,7 +158,11 @@ fn parse_comparison(
         });
     }
     match comparisons.len() {
-        0 => Err(FieldError::new(at, "shape", "needs one of eq, gt, gte, lt, lte")),
+        0 => Err(FieldError::new(
+            at,
+            "shape",
+            "needs one of eq, gt, gte, lt, lte",
+        )),
         1 => Ok(comparisons.remove(0)),
         _ => Ok(Filter::And(comparisons)),
     }
@@ -190,7 +196,9 @@ pub fn seconds_of_day(text: &str) -> Option<i64> {
 /// A day means its first moment in `tz`.
 fn instant(text: &str, tz: Tz) -> Option<i64> {
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        let start = tz.from_local_datetime(&date.and_hms_opt(0, 0, 0)?).earliest()?;
+        let start = tz
+            .from_local_datetime(&date.and_hms_opt(0, 0, 0)?)
+            .earliest()?;
         return Some(start.timestamp_micros());
     }
     let value = values::datetime(text, tz)?;
@@ -199,7 +207,9 @@ fn instant(text: &str, tz: Tz) -> Option<i64> {
 
 fn stored_matches(stored: &Json, kind: ValueKind, op: Op, wanted: &Operand) -> bool {
     if let (ValueKind::TextList, Some(items)) = (kind, stored.as_array()) {
-        return items.iter().any(|item| stored_matches(item, ValueKind::Text, op, wanted));
+        return items
+            .iter()
+            .any(|item| stored_matches(item, ValueKind::Text, op, wanted));
     }
     // Stored values are canonical, so the time zone only matters for input.
     let Some(have) = operand(kind, stored, chrono_tz::UTC) else {

@@ -103,7 +103,10 @@ fn main() -> anyhow::Result<()> {
                 let plugins = Runtime::load(&config.plugins_dir, Some(&cache_dir), limits).await?;
                 tessera::server::reindex(&config, Arc::new(plugins))
             })?;
-            println!("Index rebuilt in {}", config.data_dir.join("index").display());
+            println!(
+                "Index rebuilt in {}",
+                config.data_dir.join("index").display()
+            );
             Ok(())
         }
     }

@@ -29,17 +29,27 @@ impl Server {
     pub async fn start(config: Config) -> anyhow::Result<Arc<Server>> {
         let store = open_store(&config)?;
         let cache_dir = config.plugin_cache_dir();
-        let runtime = Runtime::load(&config.plugins_dir, Some(&cache_dir), config.plugin_limits.clone())
-            .await
-            .context("loading plugins (build them with `cargo build --release --target wasm32-wasip2`)")?;
+        let runtime = Runtime::load(
+            &config.plugins_dir,
+            Some(&cache_dir),
+            config.plugin_limits.clone(),
+        )
+        .await
+        .context(
+            "loading plugins (build them with `cargo build --release --target wasm32-wasip2`)",
+        )?;
         let runtime = Arc::new(runtime);
         let apps = Arc::new(Apps::new(store.clone(), runtime.clone()));
         let index_dir = config.data_dir.join("index");
         let analytics = Arc::new(
-            Analytics::open(&index_dir, store.clone(), apps.clone()).context("opening the index")?,
+            Analytics::open(&index_dir, store.clone(), apps.clone())
+                .context("opening the index")?,
         );
         let changed = Arc::new(ChangeSignal::default());
-        analytics.start_indexer(changed.clone(), Duration::from_millis(config.index_commit_ms));
+        analytics.start_indexer(
+            changed.clone(),
+            Duration::from_millis(config.index_commit_ms),
+        );
         let submissions = Submissions::new(
             store.clone(),
             apps.clone(),
@@ -87,7 +97,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                 org: first.org.clone(),
                 token_name: "demo".into(),
             };
-            for line in crate::demo::load(&server, &caller).await.context("loading the demo")? {
+            for line in crate::demo::load(&server, &caller)
+                .await
+                .context("loading the demo")?
+            {
                 println!("Demo {line}");
             }
         }

@@ -82,9 +82,7 @@ pub fn parse(key: &str, kind: ValueKind, input: &Json, tz: Tz) -> Result<Parsed,
             json: Json::Null,
         });
     }
-    let wrong_type = || {
-        FieldError::new(key, "type", format!("must be {}", kind.expected()))
-    };
+    let wrong_type = || FieldError::new(key, "type", format!("must be {}", kind.expected()));
     let value = match kind {
         ValueKind::TextList => list(input, |item| text(item).map(wit::Scalar::Text)),
         ValueKind::FileList => list(input, |item| file(item).map(wit::Scalar::File)),
@@ -166,9 +164,14 @@ pub fn datetime(input: &str, tz: Tz) -> Option<wit::Datetime> {
 }
 
 fn local_datetime(input: &str, tz: Tz) -> Option<DateTime<FixedOffset>> {
-    let naive = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(input, format).ok())?;
+    let naive = [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|format| NaiveDateTime::parse_from_str(input, format).ok())?;
     // A wall-clock time skipped by a daylight-saving jump does not exist;
     // one repeated by the fall-back is taken at its first occurrence.
     let local = tz.from_local_datetime(&naive).earliest()?;
@@ -304,13 +307,21 @@ mod tests {
 
     #[test]
     fn rfc3339_keeps_its_offset_and_round_trips() {
-        let parsed = parse("at", ValueKind::Datetime, &json!("2013-01-01T10:00:00Z"), ny()).unwrap();
+        let parsed = parse(
+            "at",
+            ValueKind::Datetime,
+            &json!("2013-01-01T10:00:00Z"),
+            ny(),
+        )
+        .unwrap();
         assert_eq!(parsed.json, json!("2013-01-01T10:00:00Z"));
     }
 
     #[test]
     fn wrong_type_names_field_and_expected_shape() {
-        let err = parse("dep_delay", ValueKind::Number, &json!("12"), ny()).err().unwrap();
+        let err = parse("dep_delay", ValueKind::Number, &json!("12"), ny())
+            .err()
+            .unwrap();
         assert_eq!(err.field, "dep_delay");
         assert_eq!(err.rule, "type");
         assert_eq!(err.message, "must be a number");

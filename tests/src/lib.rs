@@ -17,7 +17,10 @@ use serde_json::Value as Json;
 
 /// The repository root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_owned()
 }
 
 /// The built server binary.
@@ -44,7 +47,9 @@ pub fn plugins_dir() -> PathBuf {
 
 /// A fresh, empty folder under the target directory.
 pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = root().join("target/test-data").join(format!("{name}-{}", ulid::Ulid::new()));
+    let dir = root()
+        .join("target/test-data")
+        .join(format!("{name}-{}", ulid::Ulid::new()));
     std::fs::create_dir_all(&dir).expect("the test data folder can be made");
     dir
 }
@@ -67,7 +72,11 @@ impl TestServer {
     }
 
     /// Like [`TestServer::start`], with `toml` as the `--config` file.
-    pub fn start_with_config(name: &str, time_zone: &str, toml: &str) -> anyhow::Result<TestServer> {
+    pub fn start_with_config(
+        name: &str,
+        time_zone: &str,
+        toml: &str,
+    ) -> anyhow::Result<TestServer> {
         TestServer::start_with(name, time_zone, Some(toml))
     }
 
@@ -83,7 +92,14 @@ impl TestServer {
         };
         let (child, base, token) = spawn(&data_dir, time_zone, config.as_deref())?;
         let token = token.context("a first start prints the admin token")?;
-        Ok(TestServer { child, base, token, data_dir, config, client: reqwest::Client::new() })
+        Ok(TestServer {
+            child,
+            base,
+            token,
+            data_dir,
+            config,
+            client: reqwest::Client::new(),
+        })
     }
 
     /// The server's process id.
@@ -141,7 +157,10 @@ impl TestServer {
             .arg(root().join("target/plugin-cache"))
             .output()?;
         if !output.status.success() {
-            bail!("reindex failed: {}", String::from_utf8_lossy(&output.stderr));
+            bail!(
+                "reindex failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
         }
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }

@@ -20,9 +20,16 @@ fn every_api_doc_example_runs_against_the_demo_workspace() -> anyhow::Result<()>
             .env("BASE", &server.base)
             .output()?;
         let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(output.status.success(), "{example}\n{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{example}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         assert!(!stdout.trim().is_empty(), "no answer to:\n{example}");
-        assert!(!stdout.contains("\"error\""), "{example}\nanswered: {stdout}");
+        assert!(
+            !stdout.contains("\"error\""),
+            "{example}\nanswered: {stdout}"
+        );
     }
     Ok(())
 }

@@ -13,16 +13,51 @@ use tessera_tests::flights::{self, Expected, Flights};
 async fn all_flights_load_and_aggregate_to_the_figures_of_the_csv() -> anyhow::Result<()> {
     let data = Flights::read(None)?;
     let expected = data.expected();
-    assert_eq!(data.flights.records.len(), 336_776, "the whole data set is used");
+    assert_eq!(
+        data.flights.records.len(),
+        336_776,
+        "the whole data set is used"
+    );
 
     let mut server = TestServer::start("flights", "America/New_York")?;
     flights::create_apps(&server).await?;
-    let airlines = flights::load(&server, "airlines", flights::rows("airlines", &data.airlines), 1_000, 1).await?;
-    assert_eq!((airlines.created, airlines.rejected.len()), (16, 0), "{:?}", airlines.rejected);
-    let airports = flights::load(&server, "airports", flights::rows("airports", &data.airports), 1_000, 1).await?;
-    assert_eq!((airports.created, airports.rejected.len()), (1_458, 0), "{:?}", airports.rejected.first());
+    let airlines = flights::load(
+        &server,
+        "airlines",
+        flights::rows("airlines", &data.airlines),
+        1_000,
+        1,
+    )
+    .await?;
+    assert_eq!(
+        (airlines.created, airlines.rejected.len()),
+        (16, 0),
+        "{:?}",
+        airlines.rejected
+    );
+    let airports = flights::load(
+        &server,
+        "airports",
+        flights::rows("airports", &data.airports),
+        1_000,
+        1,
+    )
+    .await?;
+    assert_eq!(
+        (airports.created, airports.rejected.len()),
+        (1_458, 0),
+        "{:?}",
+        airports.rejected.first()
+    );
 
-    let report = flights::load(&server, "flights", flights::rows("flights", &data.flights), 5_000, 2).await?;
+    let report = flights::load(
+        &server,
+        "flights",
+        flights::rows("flights", &data.flights),
+        5_000,
+        2,
+    )
+    .await?;
     assert_eq!(report.created, expected.accepted);
     assert_eq!(report.rejected.len() as u64, expected.rejected_unknown_dest);
     every_rejection_names_the_unknown_destination(&data, &report.rejected);
@@ -44,18 +79,28 @@ async fn all_flights_load_and_aggregate_to_the_figures_of_the_csv() -> anyhow::R
 }
 
 fn every_rejection_names_the_unknown_destination(data: &Flights, rejected: &[(usize, Json)]) {
-    let airports: Vec<&str> =
-        data.airports.records.iter().map(|r| data.airports.cell(r, "faa")).collect();
+    let airports: Vec<&str> = data
+        .airports
+        .records
+        .iter()
+        .map(|r| data.airports.cell(r, "faa"))
+        .collect();
     for (index, errors) in rejected {
         let record = &data.flights.records[*index];
         let dest = data.flights.cell(record, "dest");
-        assert!(!airports.contains(&dest), "row {index} to {dest} was refused: {errors}");
+        assert!(
+            !airports.contains(&dest),
+            "row {index} to {dest} was refused: {errors}"
+        );
         let errors = errors.as_array().unwrap();
         assert_eq!(errors.len(), 1, "row {index}: {errors:?}");
         assert_eq!(errors[0]["field"], "dest");
         assert_eq!(errors[0]["rule"], "not-found");
         let message = errors[0]["message"].as_str().unwrap();
-        assert!(message.contains(dest), "the message names the code: {message}");
+        assert!(
+            message.contains(dest),
+            "the message names the code: {message}"
+        );
     }
 }
 
@@ -63,13 +108,21 @@ async fn assert_figures(server: &TestServer, expected: &Expected) {
     let by_carrier = flights::aggregate(server, json!({"group_by": [{"field": "carrier"}]})).await;
     let counts: BTreeMap<String, u64> = by_carrier
         .iter()
-        .map(|g| (g["key"]["carrier"].as_str().unwrap().to_string(), g["count"].as_u64().unwrap()))
+        .map(|g| {
+            (
+                g["key"]["carrier"].as_str().unwrap().to_string(),
+                g["count"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(counts, expected.count_by_carrier);
 
     let delays = flights::aggregate(
         server,
-        json!({"metrics": [{"op": "avg", "field": "dep_delay"}], "group_by": [{"field": "carrier"}]}),
+        json!({
+            "metrics": [{"op": "avg", "field": "dep_delay"}],
+            "group_by": [{"field": "carrier"}],
+        }),
     )
     .await;
     assert_eq!(delays.len(), expected.avg_delay_by_carrier.len());
@@ -77,7 +130,10 @@ async fn assert_figures(server: &TestServer, expected: &Expected) {
         let carrier = group["key"]["carrier"].as_str().unwrap();
         let got = group["avg_dep_delay"].as_f64().unwrap();
         let want = expected.avg_delay_by_carrier[carrier];
-        assert!((got - want).abs() < 1e-9 * want.abs().max(1.0), "{carrier}: {got} vs {want}");
+        assert!(
+            (got - want).abs() < 1e-9 * want.abs().max(1.0),
+            "{carrier}: {got} vs {want}"
+        );
     }
 
     let by_month = flights::aggregate(
@@ -87,7 +143,12 @@ async fn assert_figures(server: &TestServer, expected: &Expected) {
     .await;
     let months: BTreeMap<String, u64> = by_month
         .iter()
-        .map(|g| (g["key"]["time_hour"].as_str().unwrap().to_string(), g["count"].as_u64().unwrap()))
+        .map(|g| {
+            (
+                g["key"]["time_hour"].as_str().unwrap().to_string(),
+                g["count"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(months, expected.count_by_month);
 }

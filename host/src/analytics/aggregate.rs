@@ -124,11 +124,18 @@ impl Analytics {
     }
 }
 
-fn plan(request: AggregateRequest, live: &AppVersion, tz: chrono_tz::Tz) -> Result<Plan, Vec<FieldError>> {
+fn plan(
+    request: AggregateRequest,
+    live: &AppVersion,
+    tz: chrono_tz::Tz,
+) -> Result<Plan, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut metrics = Vec::new();
     let inputs = if request.metrics.is_empty() {
-        vec![MetricInput { op: MetricOp::Count, field: None }]
+        vec![MetricInput {
+            op: MetricOp::Count,
+            field: None,
+        }]
     } else {
         request.metrics
     };
@@ -140,7 +147,11 @@ fn plan(request: AggregateRequest, live: &AppVersion, tz: chrono_tz::Tz) -> Resu
     }
 
     if request.group_by.len() > 2 {
-        errors.push(FieldError::new("group_by", "max-groups", "may hold at most two groupings"));
+        errors.push(FieldError::new(
+            "group_by",
+            "max-groups",
+            "may hold at most two groupings",
+        ));
     }
     let mut groups = Vec::new();
     for (i, group) in request.group_by.into_iter().enumerate() {
@@ -160,12 +171,21 @@ fn plan(request: AggregateRequest, live: &AppVersion, tz: chrono_tz::Tz) -> Resu
     };
     let limit = request.limit.unwrap_or(1_000);
     if limit == 0 || limit > MAX_GROUPS {
-        errors.push(FieldError::new("limit", "range", format!("must be 1 to {MAX_GROUPS}")));
+        errors.push(FieldError::new(
+            "limit",
+            "range",
+            format!("must be 1 to {MAX_GROUPS}"),
+        ));
     }
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Plan { metrics, groups, filter, limit })
+    Ok(Plan {
+        metrics,
+        groups,
+        filter,
+        limit,
+    })
 }
 
 fn check_metric(i: usize, metric: &MetricInput, live: &AppVersion) -> Result<String, FieldError> {
@@ -173,13 +193,25 @@ fn check_metric(i: usize, metric: &MetricInput, live: &AppVersion) -> Result<Str
     match (metric.op, &metric.field) {
         (MetricOp::Count, None) => Ok("count".into()),
         (MetricOp::Count, Some(_)) => Err(FieldError::new(at, "shape", "count takes no field")),
-        (_, None) => Err(FieldError::new(at, "required", "names the number block to compute on")),
+        (_, None) => Err(FieldError::new(
+            at,
+            "required",
+            "names the number block to compute on",
+        )),
         (op, Some(field)) => match live.block(field) {
             Some(block) if block.kind == ValueKind::Number => {
                 Ok(format!("{}_{field}", op_name(op)))
             }
-            Some(_) => Err(FieldError::new(at, "type", format!("{field:?} is not a number block"))),
-            None => Err(FieldError::new(at, "unknown-block", format!("no block {field:?}"))),
+            Some(_) => Err(FieldError::new(
+                at,
+                "type",
+                format!("{field:?} is not a number block"),
+            )),
+            None => Err(FieldError::new(
+                at,
+                "unknown-block",
+                format!("no block {field:?}"),
+            )),
         },
     }
 }
@@ -188,7 +220,11 @@ fn check_group(i: usize, group: &GroupInput, live: &AppVersion) -> Result<(), Fi
     let at = format!("group_by[{i}]");
     let Some(block) = live.block(&group.field) else {
         let message = format!("no block {:?}", group.field);
-        return Err(FieldError::new(format!("{at}.field"), "unknown-block", message));
+        return Err(FieldError::new(
+            format!("{at}.field"),
+            "unknown-block",
+            message,
+        ));
     };
     let dated = matches!(block.kind, ValueKind::Date | ValueKind::Datetime);
     let groupable = matches!(
@@ -203,7 +239,11 @@ fn check_group(i: usize, group: &GroupInput, live: &AppVersion) -> Result<(), Fi
         }
         (None, true, _) => {
             let message = "a date block is grouped by interval: day, week or month";
-            Err(FieldError::new(format!("{at}.interval"), "required", message))
+            Err(FieldError::new(
+                format!("{at}.interval"),
+                "required",
+                message,
+            ))
         }
         (None, false, false) => {
             let message = format!("{:?} cannot be grouped", group.field);
@@ -256,7 +296,10 @@ fn metric_aggs(plan: &Plan) -> Map<String, Json> {
 
 fn flatten(plan: &Plan, depth: usize, level: &Json, key: Map<String, Json>, rows: &mut Vec<Json>) {
     let (field, interval) = &plan.groups[depth];
-    let buckets = level[format!("g{depth}")]["buckets"].as_array().cloned().unwrap_or_default();
+    let buckets = level[format!("g{depth}")]["buckets"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     for bucket in buckets {
         let mut key = key.clone();
         key.insert(field.clone(), bucket_key(&bucket["key"], *interval));

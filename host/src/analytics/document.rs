@@ -62,8 +62,14 @@ pub fn index_value(kind: ValueKind, stored: &Json) -> Option<OwnedValue> {
             OwnedValue::I64(instant.timestamp_micros())
         }
         ValueKind::Gps => OwnedValue::Object(vec![
-            ("latitude".into(), OwnedValue::F64(stored["latitude"].as_f64()?)),
-            ("longitude".into(), OwnedValue::F64(stored["longitude"].as_f64()?)),
+            (
+                "latitude".into(),
+                OwnedValue::F64(stored["latitude"].as_f64()?),
+            ),
+            (
+                "longitude".into(),
+                OwnedValue::F64(stored["longitude"].as_f64()?),
+            ),
         ]),
         ValueKind::TextList => OwnedValue::Array(
             stored

@@ -86,14 +86,22 @@ impl Analytics {
         let index = Index::create_in_dir(dir, fields.schema.clone())?;
         let analytics = Analytics::with_index(index, fields, store, apps)?;
 
-        let cursor = analytics.store.outbox.last()?.map_or(0, |(key, _)| sequence(&key));
+        let cursor = analytics
+            .store
+            .outbox
+            .last()?
+            .map_or(0, |(key, _)| sequence(&key));
         let mut writer = analytics.writer()?;
         let mut lookups = Lookups::default();
         let mut count = 0u64;
         for entry in analytics.store.subs.iter() {
             let (key, bytes) = entry?;
             let submission: Submission = storage::decode(&key, &bytes)?;
-            let org = String::from_utf8_lossy(&key).split('/').next().unwrap_or("").to_string();
+            let org = String::from_utf8_lossy(&key)
+                .split('/')
+                .next()
+                .unwrap_or("")
+                .to_string();
             analytics.add(&mut writer, &mut lookups, &org, &submission)?;
             count += 1;
         }
@@ -108,7 +116,10 @@ impl Analytics {
         store: Store,
         apps: Arc<Apps>,
     ) -> Result<Analytics, AnalyticsError> {
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
         Ok(Analytics {
             fields,
             index,
@@ -155,7 +166,11 @@ impl Analytics {
                 first_pending = None;
             }
             if count < EVENTS_PER_PASS {
-                let wait = if first_pending.is_some() { commit_every / 4 } else { commit_every };
+                let wait = if first_pending.is_some() {
+                    commit_every / 4
+                } else {
+                    commit_every
+                };
                 changed.wait(wait);
             }
         }
@@ -283,7 +298,9 @@ impl Lookups {
             return Ok(*tz);
         }
         let record: Option<Org> = storage::get(&store.orgs, org)?;
-        let tz = record.and_then(|o| o.time_zone.parse().ok()).unwrap_or(chrono_tz::UTC);
+        let tz = record
+            .and_then(|o| o.time_zone.parse().ok())
+            .unwrap_or(chrono_tz::UTC);
         self.zones.insert(org.to_string(), tz);
         Ok(tz)
     }

@@ -13,7 +13,12 @@ use super::schema::IndexFields;
 use crate::filter::{Filter, Op, Operand};
 
 /// Documents of one app, narrowed by an optional filter.
-pub fn app_query(fields: &IndexFields, org: &str, app: &str, filter: Option<&Filter>) -> Box<dyn Query> {
+pub fn app_query(
+    fields: &IndexFields,
+    org: &str,
+    app: &str,
+    filter: Option<&Filter>,
+) -> Box<dyn Query> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
         (Occur::Must, exact(fields.org, org)),
         (Occur::Must, exact(fields.app, app)),
@@ -36,7 +41,9 @@ fn filter_query(values: Field, filter: &Filter) -> Box<dyn Query> {
         Filter::And(all) if all.is_empty() => Box::new(AllQuery),
         Filter::And(all) => combine(values, all, Occur::Must),
         Filter::Or(any) => combine(values, any, Occur::Should),
-        Filter::Compare { field, op, value, .. } => compare(values, field, *op, value),
+        Filter::Compare {
+            field, op, value, ..
+        } => compare(values, field, *op, value),
     }
 }
 

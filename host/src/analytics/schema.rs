@@ -36,7 +36,8 @@ impl IndexFields {
                 .set_indexing_options(raw_terms)
                 .set_fast("raw"),
         );
-        let calendar = builder.add_json_field("calendar", JsonObjectOptions::default().set_fast("raw"));
+        let calendar =
+            builder.add_json_field("calendar", JsonObjectOptions::default().set_fast("raw"));
         IndexFields {
             schema: builder.build(),
             key,

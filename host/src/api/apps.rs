@@ -16,7 +16,13 @@ pub async fn list_plugins(State(server): State<AppState>) -> Json<Json_> {
         .runtime
         .plugins()
         .into_iter()
-        .map(|p| json!({"block_type": p.block_type, "description": p.description, "version": p.version}))
+        .map(|p| {
+            json!({
+                "block_type": p.block_type,
+                "description": p.description,
+                "version": p.version,
+            })
+        })
         .collect();
     Json(json!({ "plugins": plugins }))
 }
@@ -54,7 +60,12 @@ pub async fn save_draft(
     Body(draft): Body<DraftInput>,
 ) -> Result<Json<AppVersion>, ApiError> {
     let records = server.records(&caller);
-    Ok(Json(server.apps.save_draft(&caller.org.id, &app, draft, records).await?))
+    Ok(Json(
+        server
+            .apps
+            .save_draft(&caller.org.id, &app, draft, records)
+            .await?,
+    ))
 }
 
 pub async fn publish(

@@ -101,9 +101,11 @@ impl From<StorageError> for ApiError {
 impl From<PluginError> for ApiError {
     fn from(error: PluginError) -> ApiError {
         match error {
-            PluginError::UnknownBlockType(_) => {
-                ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "unknown_block_type", error.to_string())
-            }
+            PluginError::UnknownBlockType(_) => ApiError::client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_block_type",
+                error.to_string(),
+            ),
             other => ApiError::Validator(format!("a validator failed: {other}")),
         }
     }
@@ -131,7 +133,9 @@ impl From<SubmissionError> for ApiError {
         let message = error.to_string();
         match error {
             SubmissionError::App(error) => error.into(),
-            SubmissionError::NotFound(_) => ApiError::client(StatusCode::NOT_FOUND, "not_found", message),
+            SubmissionError::NotFound(_) => {
+                ApiError::client(StatusCode::NOT_FOUND, "not_found", message)
+            }
             SubmissionError::Conflict { .. } => {
                 ApiError::client(StatusCode::CONFLICT, "conflict", message)
             }

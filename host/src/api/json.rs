@@ -15,15 +15,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            let status = rejection.status();
-            if status == StatusCode::PAYLOAD_TOO_LARGE {
-                let message = "the request body is larger than the server accepts";
-                ApiError::client(status, "body_too_large", message)
-            } else {
-                ApiError::client(status, "unreadable_body", rejection.body_text())
-            }
-        })?;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                let status = rejection.status();
+                if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    let message = "the request body is larger than the server accepts";
+                    ApiError::client(status, "body_too_large", message)
+                } else {
+                    ApiError::client(status, "unreadable_body", rejection.body_text())
+                }
+            })?;
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize(&mut deserializer) {
             Ok(value) => match deserializer.end() {
@@ -32,7 +34,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             },
             Err(error) => {
                 let path = error.path().to_string();
-                let field = if path == "." { "body".to_string() } else { path };
+                let field = if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                };
                 Err(ApiError::bad_json(field, error.into_inner().to_string()))
             }
         }

@@ -39,13 +39,21 @@ pub fn router(server: AppState) -> Router {
             "/apps/{app}/submissions",
             get(submissions::list).post(submissions::create),
         )
-        .route("/apps/{app}/submissions/batch", post(submissions::create_batch))
+        .route(
+            "/apps/{app}/submissions/batch",
+            post(submissions::create_batch),
+        )
         .route("/apps/{app}/submissions/query", post(submissions::query))
         .route(
             "/apps/{app}/submissions/{id}",
-            get(submissions::get).patch(submissions::edit).delete(submissions::delete),
+            get(submissions::get)
+                .patch(submissions::edit)
+                .delete(submissions::delete),
         )
-        .route("/apps/{app}/submissions/{id}/history", get(submissions::history))
+        .route(
+            "/apps/{app}/submissions/{id}/history",
+            get(submissions::history),
+        )
         .route("/apps/{app}/aggregate", post(submissions::aggregate))
         .route_layer(middleware::from_fn_with_state(server.clone(), authenticate));
 
@@ -59,7 +67,11 @@ pub fn router(server: AppState) -> Router {
         .with_state(server)
 }
 
-async fn authenticate(State(server): State<AppState>, mut request: Request, next: Next) -> Response {
+async fn authenticate(
+    State(server): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)

@@ -31,9 +31,10 @@ pub async fn create(
             let message = "a submission with this id exists with other values";
             Err(ApiError::client(StatusCode::CONFLICT, "conflict", message))
         }
-        RowOutcome::Rejected { errors } => {
-            Err(ApiError::invalid("the submission breaks the app's rules", errors))
-        }
+        RowOutcome::Rejected { errors } => Err(ApiError::invalid(
+            "the submission breaks the app's rules",
+            errors,
+        )),
     }
 }
 
@@ -50,7 +51,10 @@ pub async fn create_batch(
     Path(app): Path<String>,
     Body(batch): Body<Batch>,
 ) -> Result<Json<Json_>, ApiError> {
-    let outcomes = server.submissions.create_batch(&caller, &app, batch.submissions).await?;
+    let outcomes = server
+        .submissions
+        .create_batch(&caller, &app, batch.submissions)
+        .await?;
     let mut counts = [0usize; 3];
     let results: Vec<Json_> = outcomes
         .into_iter()
@@ -130,7 +134,11 @@ async fn run_list(
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     if limit == 0 || limit > MAX_PAGE {
         let message = format!("limit must be 1 to {MAX_PAGE}");
-        let errors = vec![crate::field_error::FieldError::new("limit", "range", message.clone())];
+        let errors = vec![crate::field_error::FieldError::new(
+            "limit",
+            "range",
+            message.clone(),
+        )];
         return Err(ApiError::invalid(message, errors));
     }
     // Ids are stored in the canonical upper-case ULID form; anything else
@@ -139,7 +147,9 @@ async fn run_list(
         Some(Ok(id)) => Some(id.to_string()),
         Some(Err(_)) => {
             let message = "after must be the next_cursor of an earlier page";
-            let errors = vec![crate::field_error::FieldError::new("after", "ulid", message)];
+            let errors = vec![crate::field_error::FieldError::new(
+                "after", "ulid", message,
+            )];
             return Err(ApiError::invalid(message, errors));
         }
         None => None,
@@ -154,7 +164,13 @@ async fn run_list(
         None => None,
     };
     let page = tokio::task::spawn_blocking(move || {
-        server.submissions.list(&caller.org.id, &app, after.as_deref(), limit, filter.as_ref())
+        server.submissions.list(
+            &caller.org.id,
+            &app,
+            after.as_deref(),
+            limit,
+            filter.as_ref(),
+        )
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
@@ -184,7 +200,9 @@ pub async fn edit(
     Path((app, id)): Path<(String, String)>,
     Body(patch): Body<ValuesPatch>,
 ) -> Result<Json<Submission>, ApiError> {
-    Ok(Json(server.submissions.edit(&caller, &app, &id, patch).await?))
+    Ok(Json(
+        server.submissions.edit(&caller, &app, &id, patch).await?,
+    ))
 }
 
 pub async fn delete(
@@ -202,10 +220,9 @@ pub async fn aggregate(
     Path(app): Path<String>,
     Body(request): Body<AggregateRequest>,
 ) -> Result<Json<AggregateResponse>, ApiError> {
-    let response = tokio::task::spawn_blocking(move || {
-        server.analytics.aggregate(&caller, &app, request)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let response =
+        tokio::task::spawn_blocking(move || server.analytics.aggregate(&caller, &app, request))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))??;
     Ok(Json(response))
 }

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use chrono::Utc;
-use sled::Transactional;
 use serde_json::Value as Json;
+use sled::Transactional;
 
 use super::model::*;
 use crate::field_error::FieldError;
@@ -85,10 +85,11 @@ impl Apps {
             updated_at: now,
         };
         let key = storage::key(&[org, &id]);
-        let created = self
-            .store
-            .apps
-            .compare_and_swap(&key, None as Option<&[u8]>, Some(storage::encode(&app)))?;
+        let created = self.store.apps.compare_and_swap(
+            &key,
+            None as Option<&[u8]>,
+            Some(storage::encode(&app)),
+        )?;
         if created.is_err() {
             return Err(AppError::AlreadyExists(id));
         }
@@ -114,7 +115,9 @@ impl Apps {
         app.draft_version = Some(version);
         app.latest_version = app.latest_version.max(version);
         app.updated_at = Utc::now();
-        self.store.apps.insert(storage::key(&[org, id]), storage::encode(&app))?;
+        self.store
+            .apps
+            .insert(storage::key(&[org, id]), storage::encode(&app))?;
         let saved = self.put_version(org, &app, version, draft.name, blocks)?;
         self.store.durability.wait().await?;
         Ok(saved)
@@ -123,7 +126,9 @@ impl Apps {
     /// Makes the draft the live version.
     pub async fn publish(&self, org: &str, id: &str) -> Result<App, AppError> {
         let mut app = self.get(org, id)?;
-        let version = app.draft_version.ok_or_else(|| AppError::NoDraft(id.into()))?;
+        let version = app
+            .draft_version
+            .ok_or_else(|| AppError::NoDraft(id.into()))?;
         let mut frozen = self.version(org, id, version)?;
         frozen.state = VersionState::Published;
         frozen.published_at = Some(Utc::now());
@@ -147,7 +152,10 @@ impl Apps {
         self.store.durability.wait().await?;
 
         let cache_key = storage::key(&[org, id]);
-        self.live.write().expect("lock").insert(cache_key, Arc::new(frozen));
+        self.live
+            .write()
+            .expect("lock")
+            .insert(cache_key, Arc::new(frozen));
         tracing::info!(org, app = id, version, "apps.publish");
         Ok(app)
     }
@@ -186,9 +194,14 @@ impl Apps {
             return Ok(found.clone());
         }
         let app = self.get(org, id)?;
-        let version = app.live_version.ok_or_else(|| AppError::NotPublished(id.into()))?;
+        let version = app
+            .live_version
+            .ok_or_else(|| AppError::NotPublished(id.into()))?;
         let live = Arc::new(self.version(org, id, version)?);
-        self.live.write().expect("lock").insert(cache_key, live.clone());
+        self.live
+            .write()
+            .expect("lock")
+            .insert(cache_key, live.clone());
         Ok(live)
     }
 
@@ -225,7 +238,10 @@ impl Apps {
         }
         let mut blocks = Vec::new();
         for (index, input) in draft.blocks.iter().enumerate() {
-            match self.check_block(index, input, &draft.blocks, records.clone()).await {
+            match self
+                .check_block(index, input, &draft.blocks, records.clone())
+                .await
+            {
                 Ok(block) => blocks.push(block),
                 Err(error) => errors.push(error),
             }
@@ -245,15 +261,23 @@ impl Apps {
         records: Arc<dyn RecordsReader>,
     ) -> Result<Block, FieldError> {
         let at = |part: &str| format!("blocks[{index}].{part}");
-        check_block_key(&input.key).map_err(|message| FieldError::new(at("key"), "key", message))?;
+        check_block_key(&input.key)
+            .map_err(|message| FieldError::new(at("key"), "key", message))?;
         if all.iter().take(index).any(|other| other.key == input.key) {
             let message = format!("{:?} is used by an earlier block", input.key);
             return Err(FieldError::new(at("key"), "duplicate", message));
         }
 
-        let config = input.config.clone().unwrap_or_else(|| Json::Object(Default::default()));
+        let config = input
+            .config
+            .clone()
+            .unwrap_or_else(|| Json::Object(Default::default()));
         if !config.is_object() {
-            return Err(FieldError::new(at("config"), "type", "must be a JSON object"));
+            return Err(FieldError::new(
+                at("config"),
+                "type",
+                "must be a JSON object",
+            ));
         }
         let checked = self
             .runtime
@@ -292,12 +316,16 @@ fn check_slug(id: &str) -> Result<String, AppError> {
     let valid = !id.is_empty()
         && id.len() <= 64
         && id.starts_with(|c: char| c.is_ascii_lowercase())
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if valid {
         Ok(id.to_string())
     } else {
         let message = "must be 1-64 characters of a-z, 0-9 and '-', starting with a letter";
-        Err(AppError::Invalid(vec![FieldError::new("id", "slug", message)]))
+        Err(AppError::Invalid(vec![FieldError::new(
+            "id", "slug", message,
+        )]))
     }
 }
 
@@ -305,7 +333,9 @@ fn check_block_key(key: &str) -> Result<(), &'static str> {
     let valid = !key.is_empty()
         && key.len() <= 64
         && key.starts_with(|c: char| c.is_ascii_lowercase())
-        && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if valid {
         Ok(())
     } else {

@@ -67,7 +67,11 @@ impl Runtime {
         path: &Path,
         cache_dir: Option<&Path>,
     ) -> Result<Plugin, LoadError> {
-        let file = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let file = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let invalid = |message: String| LoadError::Component {
             file: file.clone(),
             message,
@@ -77,7 +81,9 @@ impl Runtime {
 
         let component = super::cache::compile(&self.engine, &bytes, cache_dir)
             .map_err(|e| invalid(format!("{e:#}")))?;
-        let instance_pre = linker.instantiate_pre(&component).map_err(|e| invalid(format!("{e:#}")))?;
+        let instance_pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| invalid(format!("{e:#}")))?;
         let pre = ValidatorPre::new(instance_pre).map_err(|e| invalid(format!("{e:#}")))?;
 
         let mut plugin = Plugin {
@@ -87,7 +93,10 @@ impl Runtime {
             version,
             pre,
         };
-        let described = self.describe(&plugin).await.map_err(|e| invalid(e.to_string()))?;
+        let described = self
+            .describe(&plugin)
+            .await
+            .map_err(|e| invalid(e.to_string()))?;
         plugin.block_type = described.name;
         plugin.description = described.description;
         tracing::info!(plugin = %plugin.label(), file, "runtime.load plugin loaded");
@@ -97,7 +106,10 @@ impl Runtime {
     async fn describe(&self, plugin: &Plugin) -> wasmtime::Result<super::wit::BlockType> {
         let mut store = self.new_store(plugin, Arc::new(NoRecords));
         let instance = plugin.pre.instantiate_async(&mut store).await?;
-        instance.tessera_plugin_validation().call_describe(&mut store).await
+        instance
+            .tessera_plugin_validation()
+            .call_describe(&mut store)
+            .await
     }
 
     fn register(&mut self, plugin: Plugin) -> Result<(), LoadError> {
@@ -108,7 +120,8 @@ impl Runtime {
                 second: plugin.file,
             });
         }
-        self.plugins.insert(plugin.block_type.clone(), Arc::new(plugin));
+        self.plugins
+            .insert(plugin.block_type.clone(), Arc::new(plugin));
         Ok(())
     }
 }

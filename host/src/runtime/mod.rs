@@ -103,7 +103,10 @@ impl Runtime {
         records: Arc<dyn RecordsReader>,
     ) -> Result<Result<wit::ValueKind, String>, PluginError> {
         let plugin = self.plugin(block_type)?.clone();
-        match self.call(&plugin, records, Request::CheckConfig(config.into())).await? {
+        match self
+            .call(&plugin, records, Request::CheckConfig(config.into()))
+            .await?
+        {
             Response::CheckConfig(outcome) => Ok(outcome),
             Response::Validate(_) => unreachable!("check-config answers check-config"),
         }
@@ -118,7 +121,10 @@ impl Runtime {
         records: Arc<dyn RecordsReader>,
     ) -> Result<Vec<wit::Violation>, PluginError> {
         let plugin = self.plugin(block_type)?.clone();
-        let outcome = match self.call(&plugin, records, Request::Validate(batch)).await? {
+        let outcome = match self
+            .call(&plugin, records, Request::Validate(batch))
+            .await?
+        {
             Response::Validate(outcome) => outcome,
             Response::CheckConfig(_) => unreachable!("validate answers validate"),
         };
@@ -134,7 +140,11 @@ impl Runtime {
         records: Arc<dyn RecordsReader>,
         request: Request,
     ) -> Result<Response, PluginError> {
-        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let limit_ms = self.limits.timeout_ms;
         let mut store = self.new_store(plugin, records);
 

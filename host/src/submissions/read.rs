@@ -32,7 +32,12 @@ impl Submissions {
     }
 
     /// Earlier revisions of a submission, oldest first.
-    pub fn history(&self, org: &str, app: &str, id: &str) -> Result<Vec<Submission>, SubmissionError> {
+    pub fn history(
+        &self,
+        org: &str,
+        app: &str,
+        id: &str,
+    ) -> Result<Vec<Submission>, SubmissionError> {
         self.get(org, app, id)?;
         let prefix = format!("{}/", storage::key(&[org, app, id]));
         let mut revisions = Vec::new();
@@ -61,7 +66,12 @@ impl Submissions {
 
         let mut items = Vec::with_capacity(limit.min(1_000));
         let mut next_cursor = None;
-        let mut walk = self.store.subs.range(prefix.as_bytes()..end.as_bytes()).rev().enumerate();
+        let mut walk = self
+            .store
+            .subs
+            .range(prefix.as_bytes()..end.as_bytes())
+            .rev()
+            .enumerate();
         while let Some((scanned, entry)) = walk.next() {
             let (key, bytes) = entry?;
             let submission: Submission = storage::decode(&key, &bytes)?;

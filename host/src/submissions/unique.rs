@@ -41,7 +41,10 @@ impl RecordsReader for OrgRecords {
             .iter()
             .map(|value| {
                 let key = format!("{}/{app}/{field}/{value}", self.org);
-                self.store.unique.contains_key(key).map_err(|e| e.to_string())
+                self.store
+                    .unique
+                    .contains_key(key)
+                    .map_err(|e| e.to_string())
             })
             .collect()
     }

@@ -4,9 +4,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::Utc;
-use sled::Transactional;
 use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
+use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
 use super::model::*;
@@ -117,7 +117,10 @@ impl Submissions {
         self.write_new(caller, &live, accepted, &mut outcomes)?;
         self.store.durability.wait().await?;
         self.changed.notify();
-        Ok(outcomes.into_iter().map(|o| o.expect("every row answered")).collect())
+        Ok(outcomes
+            .into_iter()
+            .map(|o| o.expect("every row answered"))
+            .collect())
     }
 
     /// Changes some values of a submission, keeping the old revision.
@@ -147,7 +150,9 @@ impl Submissions {
             values,
         };
         let pending = prepare(&live, 0, row, caller).map_err(SubmissionError::Invalid)?;
-        let mut violations = self.run_plugins(caller, &live, std::slice::from_ref(&pending)).await?;
+        let mut violations = self
+            .run_plugins(caller, &live, std::slice::from_ref(&pending))
+            .await?;
         if !violations[0].is_empty() {
             return Err(SubmissionError::Invalid(violations.remove(0)));
         }
@@ -166,7 +171,12 @@ impl Submissions {
     }
 
     /// Deletes a submission and its history.
-    pub async fn delete(&self, caller: &Caller, app: &str, id: &str) -> Result<(), SubmissionError> {
+    pub async fn delete(
+        &self,
+        caller: &Caller,
+        app: &str,
+        id: &str,
+    ) -> Result<(), SubmissionError> {
         let org = caller.org.id.as_str();
         let old = self.get(org, app, id)?;
         let key = storage::key(&[org, app, id]);
@@ -204,7 +214,8 @@ impl Submissions {
         let mut seen_in_batch = HashSet::new();
         let mut kept = Vec::with_capacity(pending.len());
         for row in pending.drain(..) {
-            let stored = storage::get::<Submission>(&self.store.subs, &storage::key(&[org, app, &row.id]))?;
+            let stored =
+                storage::get::<Submission>(&self.store.subs, &storage::key(&[org, app, &row.id]))?;
             if let Some(stored) = stored {
                 outcomes[row.index] = Some(retry_outcome(&row, stored));
             } else if !seen_in_batch.insert(row.id.clone()) {
@@ -230,7 +241,10 @@ impl Submissions {
         let mut errors = vec![Vec::new(); rows.len()];
         let mut by_type: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (position, block) in live.blocks.iter().enumerate() {
-            by_type.entry(block.block_type.as_str()).or_default().push(position);
+            by_type
+                .entry(block.block_type.as_str())
+                .or_default()
+                .push(position);
         }
         let records: Arc<OrgRecords> = Arc::new(OrgRecords {
             store: self.store.clone(),
@@ -242,10 +256,17 @@ impl Submissions {
             let Some(batch) = plugin_batch(live, &positions, rows) else {
                 continue;
             };
-            let violations = self.runtime.validate(block_type, batch, records.clone()).await?;
+            let violations = self
+                .runtime
+                .validate(block_type, batch, records.clone())
+                .await?;
             for violation in violations {
                 if let Some(row_errors) = errors.get_mut(violation.row as usize) {
-                    row_errors.push(FieldError::new(violation.field, &violation.rule, violation.message));
+                    row_errors.push(FieldError::new(
+                        violation.field,
+                        &violation.rule,
+                        violation.message,
+                    ));
                 }
             }
         }
@@ -323,7 +344,9 @@ impl Submissions {
             outcomes[row.index] = Some(match decision {
                 Decision::Written(submission) => RowOutcome::Created { submission },
                 Decision::AlreadyStored(stored) => retry_outcome(row, stored),
-                Decision::UniqueTaken(error) => RowOutcome::Rejected { errors: vec![error] },
+                Decision::UniqueTaken(error) => RowOutcome::Rejected {
+                    errors: vec![error],
+                },
             });
         }
         Ok(())
@@ -344,7 +367,12 @@ impl Submissions {
         let event = outbox_event(org, app, &old.id, EventKind::Updated);
         let sequence = self.store.next_sequence()?.to_be_bytes();
 
-        let trees = (&self.store.subs, &self.store.unique, &self.store.outbox, &self.store.history);
+        let trees = (
+            &self.store.subs,
+            &self.store.unique,
+            &self.store.outbox,
+            &self.store.history,
+        );
         let outcome = trees.transaction(|(subs, unique, outbox, history)| {
             let current = subs.get(key.as_bytes())?;
             if current.as_deref() != Some(storage::encode(old).as_slice()) {
@@ -406,7 +434,11 @@ fn prepare(
         Some(id) => match ulid::Ulid::from_string(&id) {
             Ok(id) => id.to_string(),
             Err(_) => {
-                errors.push(FieldError::new("id", "ulid", "must be a ULID of 26 characters"));
+                errors.push(FieldError::new(
+                    "id",
+                    "ulid",
+                    "must be a ULID of 26 characters",
+                ));
                 String::new()
             }
         },
@@ -427,7 +459,11 @@ fn prepare(
         match values::parse(&block.key, block.kind, input, tz) {
             Ok(parsed) => {
                 if matches!(parsed.value, wit::Value::Empty) && block.required {
-                    errors.push(FieldError::new(block.key.clone(), "required", "is required"));
+                    errors.push(FieldError::new(
+                        block.key.clone(),
+                        "required",
+                        "is required",
+                    ));
                 }
                 if !parsed.json.is_null() {
                     values.insert(block.key.clone(), parsed.json);
