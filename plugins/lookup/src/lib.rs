@@ -40,13 +40,7 @@ impl Validator for Lookup {
     }
 
     fn check_config(config: &LookupConfig) -> Result<(), String> {
-        if config.app.trim().is_empty() {
-            return Err("app must name an app".to_owned());
-        }
-        if config.field.trim().is_empty() {
-            return Err("field must name a field".to_owned());
-        }
-        Ok(())
+        check_target(config, |app, field| records::exists(app, field, &[]))
     }
 
     /// Not used: the rule needs the whole column, see `validate_column`.
@@ -65,6 +59,27 @@ impl Validator for Lookup {
 }
 
 tessera_sdk::register!(Lookup);
+
+/// Checks that the config names an app and field, and that the host can
+/// look values up there: asking `exists` about no values fails when the app
+/// has no live version or the field is not unique. So a broken lookup is
+/// refused when the form is saved, not on every submission after.
+///
+/// # Errors
+///
+/// A blank name, or the host's reason the target cannot be looked up.
+pub fn check_target(
+    config: &LookupConfig,
+    exists: impl FnOnce(&str, &str) -> Result<Vec<bool>, String>,
+) -> Result<(), String> {
+    if config.app.trim().is_empty() {
+        return Err("app must name an app".to_owned());
+    }
+    if config.field.trim().is_empty() {
+        return Err("field must name a field".to_owned());
+    }
+    exists(&config.app, &config.field).map(|_| ())
+}
 
 /// Checks a column with one call to `exists`, which answers, for each of the
 /// distinct texts it is given, whether a record holds it.
@@ -135,7 +150,12 @@ mod tests {
     const AIRPORTS: [&str; 3] = ["JFK", "LAX", "ORD"];
 
     fn airports() -> LookupConfig {
-        testing::config::<Lookup>(r#"{"app": "airports", "field": "faa"}"#).unwrap()
+        // Built directly: parsing through the SDK would also ask the host,
+        // which native tests do not have.
+        LookupConfig {
+            app: "airports".into(),
+            field: "faa".into(),
+        }
     }
 
     fn texts(items: &[&str]) -> Vec<Value> {
@@ -194,6 +214,18 @@ mod tests {
         assert_eq!(failed, Err("no app airports".to_owned()));
         let short = check_column(&airports(), &[&column[0]], |_| Ok(vec![]));
         assert!(short.is_err());
+    }
+
+    #[test]
+    fn a_target_the_host_cannot_look_up_is_a_config_error() {
+        let refused = check_target(&airports(), |app, field| {
+            Err(format!("block {field:?} of app {app:?} is not unique"))
+        });
+        assert_eq!(
+            refused,
+            Err("block \"faa\" of app \"airports\" is not unique".into())
+        );
+        assert_eq!(check_target(&airports(), |_, _| Ok(vec![])), Ok(()));
     }
 
     #[test]
