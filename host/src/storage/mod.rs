@@ -25,6 +25,7 @@ mod signal;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use sled::transaction::TransactionalTree;
 
 pub use durability::Durability;
 pub use signal::ChangeSignal;
@@ -100,10 +101,15 @@ impl Store {
         })
     }
 
-    /// A fresh sequence number for the outbox: unique and increasing.
-    pub fn next_sequence(&self) -> Result<u64, StorageError> {
-        Ok(self.db.generate_id()?)
-    }
+}
+
+/// The key of a new outbox entry: a sequence number, unique and increasing,
+/// from 1 so that a consumer's cursor of 0 means none read yet. Take it
+/// inside the write's transaction: sled runs transactions one at a time, so
+/// entries commit in the order of their numbers and a consumer past number
+/// n has missed none below it.
+pub fn next_sequence(outbox: &TransactionalTree) -> sled::Result<[u8; 8]> {
+    Ok((outbox.generate_id()? + 1).to_be_bytes())
 }
 
 /// Encodes a record for storage.

@@ -31,6 +31,8 @@ pub struct Submissions {
 struct Pending {
     index: usize,
     id: String,
+    /// The client chose the id, so it may be a retry of a stored row.
+    client_chosen: bool,
     typed: Vec<wit::Value>,
     values: Map<String, Json>,
     hash: String,
@@ -182,7 +184,6 @@ impl Submissions {
         let key = storage::key(&[org, app, id]);
         let unique_keys = self.unique_keys(org, app, &old.values)?;
         let event = outbox_event(org, app, id, EventKind::Deleted);
-        let sequence = self.store.next_sequence()?.to_be_bytes();
         let trees = (&self.store.subs, &self.store.unique, &self.store.outbox);
         trees
             .transaction(|(subs, unique, outbox)| {
@@ -190,7 +191,7 @@ impl Submissions {
                 for (_, unique_key) in &unique_keys {
                     release(unique, unique_key, id)?;
                 }
-                outbox.insert(&sequence, storage::encode(&event))?;
+                outbox.insert(&storage::next_sequence(outbox)?, storage::encode(&event))?;
                 Ok(())
             })
             .map_err(storage_error)?;
@@ -214,8 +215,11 @@ impl Submissions {
         let mut seen_in_batch = HashSet::new();
         let mut kept = Vec::with_capacity(pending.len());
         for row in pending.drain(..) {
-            let stored =
-                storage::get::<Submission>(&self.store.subs, &storage::key(&[org, app, &row.id]))?;
+            let key = storage::key(&[org, app, &row.id]);
+            let stored = match row.client_chosen {
+                true => storage::get::<Submission>(&self.store.subs, &key)?,
+                false => None,
+            };
             if let Some(stored) = stored {
                 outcomes[row.index] = Some(retry_outcome(&row, stored));
             } else if !seen_in_batch.insert(row.id.clone()) {
@@ -297,8 +301,7 @@ impl Submissions {
                 content_hash: row.hash.clone(),
             };
             let unique_keys = self.unique_keys(org, app, &row.values)?;
-            let sequence = self.store.next_sequence()?.to_be_bytes();
-            prepared.push((submission, unique_keys, sequence));
+            prepared.push((submission, unique_keys));
         }
 
         let trees = (&self.store.subs, &self.store.unique, &self.store.outbox);
@@ -306,7 +309,7 @@ impl Submissions {
             .transaction(|(subs, unique, outbox)| {
                 let mut decisions = Vec::with_capacity(prepared.len());
                 let mut taken_in_batch = HashSet::new();
-                for (submission, unique_keys, sequence) in &prepared {
+                for (submission, unique_keys) in &prepared {
                     let key = storage::key(&[org, app, &submission.id]);
                     if let Some(bytes) = subs.get(key.as_bytes())? {
                         let stored = storage::decode(key.as_bytes(), &bytes)
@@ -333,7 +336,7 @@ impl Submissions {
                     }
                     subs.insert(key.as_bytes(), storage::encode(submission))?;
                     let event = outbox_event(org, app, &submission.id, EventKind::Created);
-                    outbox.insert(sequence, storage::encode(&event))?;
+                    outbox.insert(&storage::next_sequence(outbox)?, storage::encode(&event))?;
                     decisions.push(Decision::Written(submission.clone()));
                 }
                 Ok(decisions)
@@ -365,7 +368,6 @@ impl Submissions {
         let old_keys = self.unique_keys(org, app, &old.values)?;
         let new_keys = self.unique_keys(org, app, &updated.values)?;
         let event = outbox_event(org, app, &old.id, EventKind::Updated);
-        let sequence = self.store.next_sequence()?.to_be_bytes();
 
         let trees = (
             &self.store.subs,
@@ -392,7 +394,7 @@ impl Submissions {
             }
             history.insert(history_key.as_bytes(), storage::encode(old))?;
             subs.insert(key.as_bytes(), storage::encode(updated))?;
-            outbox.insert(&sequence, storage::encode(&event))?;
+            outbox.insert(&storage::next_sequence(outbox)?, storage::encode(&event))?;
             Ok(())
         });
         match outcome {
@@ -430,6 +432,7 @@ fn prepare(
     caller: &Caller,
 ) -> Result<Pending, Vec<FieldError>> {
     let mut errors = Vec::new();
+    let client_chosen = row.id.is_some();
     let id = match row.id {
         Some(id) => match ulid::Ulid::from_string(&id) {
             Ok(id) => id.to_string(),
@@ -483,6 +486,7 @@ fn prepare(
     Ok(Pending {
         index,
         id,
+        client_chosen,
         typed,
         values,
         hash,
