@@ -138,6 +138,13 @@ fn parse_comparison(
         }
     }
 
+    if matches!(
+        block.kind,
+        ValueKind::Gps | ValueKind::File | ValueKind::FileList
+    ) {
+        let message = format!("{field:?} holds GPS positions or files, which cannot be filtered");
+        return Err(FieldError::new(format!("{at}.field"), "type", message));
+    }
     let mut comparisons = Vec::new();
     for (name, op) in OPS {
         let Some(raw) = object.get(name) else {

@@ -82,6 +82,9 @@ pub fn parse(key: &str, kind: ValueKind, input: &Json, tz: Tz) -> Result<Parsed,
             json: Json::Null,
         });
     }
+    if let Some(error) = too_long(key, input) {
+        return Err(error);
+    }
     let wrong_type = || FieldError::new(key, "type", format!("must be {}", kind.expected()));
     let value = match kind {
         ValueKind::TextList => list(input, |item| text(item).map(wit::Scalar::Text)),
@@ -91,6 +94,19 @@ pub fn parse(key: &str, kind: ValueKind, input: &Json, tz: Tz) -> Result<Parsed,
     .ok_or_else(wrong_type)?;
     let json = to_json(&value);
     Ok(Parsed { value, json })
+}
+
+fn too_long(key: &str, input: &Json) -> Option<FieldError> {
+    let long = |text: &Json| text.as_str().is_some_and(|t| t.len() > MAX_TEXT_BYTES);
+    let any_long = match input {
+        Json::Array(items) => items.iter().any(long),
+        other => long(other),
+    };
+    any_long.then(|| {
+        let message =
+            format!("must be at most {MAX_TEXT_BYTES} bytes of text; attach a file instead");
+        FieldError::new(key, "max-bytes", message)
+    })
 }
 
 fn list(input: &Json, item: impl Fn(&Json) -> Option<wit::Scalar>) -> Option<wit::Value> {
@@ -118,6 +134,10 @@ fn scalar(kind: ValueKind, input: &Json, tz: Tz) -> Option<wit::Scalar> {
         ValueKind::TextList | ValueKind::FileList => return None,
     })
 }
+
+/// The largest text a block holds, in bytes. Longer content belongs in a
+/// file block; the index cannot hold longer terms either.
+pub const MAX_TEXT_BYTES: usize = 32 * 1024;
 
 fn text(input: &Json) -> Option<String> {
     input.as_str().map(str::to_owned)

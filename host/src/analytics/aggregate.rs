@@ -74,6 +74,9 @@ pub struct GroupInput {
 #[derive(Debug, Serialize)]
 pub struct AggregateResponse {
     pub groups: Vec<Json>,
+    /// Some grouping had more distinct values than `limit`: the groups
+    /// with the smallest keys were kept and the rest left out.
+    pub truncated: bool,
 }
 
 /// A checked request, ready to run.
@@ -112,15 +115,16 @@ impl Analytics {
         };
         let results = serde_json::to_value(results).expect("results serialise");
 
+        let mut truncated = false;
         let groups = if plan.groups.is_empty() {
             let count = searcher.search(&query, &Count)?;
             vec![row(&plan, Map::new(), count as u64, &results)]
         } else {
             let mut rows = Vec::new();
-            flatten(&plan, 0, &results, Map::new(), &mut rows);
+            flatten(&plan, 0, &results, Map::new(), &mut rows, &mut truncated);
             rows
         };
-        Ok(AggregateResponse { groups })
+        Ok(AggregateResponse { groups, truncated })
     }
 }
 
@@ -294,17 +298,23 @@ fn metric_aggs(plan: &Plan) -> Map<String, Json> {
         .collect()
 }
 
-fn flatten(plan: &Plan, depth: usize, level: &Json, key: Map<String, Json>, rows: &mut Vec<Json>) {
+fn flatten(
+    plan: &Plan,
+    depth: usize,
+    level: &Json,
+    key: Map<String, Json>,
+    rows: &mut Vec<Json>,
+    truncated: &mut bool,
+) {
     let (field, interval) = &plan.groups[depth];
-    let buckets = level[format!("g{depth}")]["buckets"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let grouping = &level[format!("g{depth}")];
+    *truncated |= grouping["sum_other_doc_count"].as_u64().unwrap_or(0) > 0;
+    let buckets = grouping["buckets"].as_array().cloned().unwrap_or_default();
     for bucket in buckets {
         let mut key = key.clone();
         key.insert(field.clone(), bucket_key(&bucket["key"], *interval));
         if depth + 1 < plan.groups.len() {
-            flatten(plan, depth + 1, &bucket, key, rows);
+            flatten(plan, depth + 1, &bucket, key, rows, truncated);
         } else {
             let count = bucket["doc_count"].as_u64().unwrap_or(0);
             rows.push(row(plan, key, count, &bucket));

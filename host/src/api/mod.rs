@@ -76,8 +76,9 @@ async fn authenticate(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
     let Some(token) = presented else {
         let message = "send the API token as `Authorization: Bearer <token>`";
         return ApiError::client(StatusCode::UNAUTHORIZED, "unauthorized", message).into_response();

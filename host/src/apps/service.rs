@@ -111,6 +111,9 @@ impl Apps {
     ) -> Result<AppVersion, AppError> {
         let blocks = self.check_draft(&draft, records).await?;
         let mut app = self.get(org, id)?;
+        if app.live_version.is_some() {
+            keep_kinds(&*self.live(org, id)?, &blocks)?;
+        }
         let version = app.draft_version.unwrap_or(app.latest_version + 1);
         app.draft_version = Some(version);
         app.latest_version = app.latest_version.max(version);
@@ -305,6 +308,31 @@ impl Apps {
             config,
             kind,
         })
+    }
+}
+
+/// A block keeps the kind of value it holds across versions: stored
+/// submissions, filters and analytics read its values by that kind.
+fn keep_kinds(live: &AppVersion, blocks: &[Block]) -> Result<(), AppError> {
+    let errors: Vec<FieldError> = blocks
+        .iter()
+        .enumerate()
+        .filter_map(|(index, block)| {
+            let before = live.block(&block.key)?;
+            (before.kind != block.kind).then(|| {
+                let message = format!(
+                    "{:?} holds {:?} values in the live version and cannot change to {:?}; \
+                     add a block with a new key instead",
+                    block.key, before.kind, block.kind
+                );
+                FieldError::new(format!("blocks[{index}].type"), "kind-change", message)
+            })
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(errors))
     }
 }
 

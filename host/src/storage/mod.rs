@@ -100,7 +100,6 @@ impl Store {
             db,
         })
     }
-
 }
 
 /// The key of a new outbox entry: a sequence number, unique and increasing,
