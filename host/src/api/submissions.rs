@@ -27,8 +27,12 @@ pub async fn create(
     match server.submissions.create(&caller, &app, row).await? {
         RowOutcome::Created { submission } => Ok((StatusCode::CREATED, Json(submission))),
         RowOutcome::Existing { submission } => Ok((StatusCode::OK, Json(submission))),
-        RowOutcome::Rejected { errors } if errors.iter().any(|e| e.rule == "conflict") => {
-            let message = "a submission with this id exists with other values";
+        RowOutcome::Rejected { errors }
+            if errors
+                .iter()
+                .any(|e| e.rule == "conflict" || e.rule == "deleted") =>
+        {
+            let message = errors[0].message.clone();
             Err(ApiError::client(StatusCode::CONFLICT, "conflict", message))
         }
         RowOutcome::Rejected { errors } => Err(ApiError::invalid(

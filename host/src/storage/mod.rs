@@ -11,6 +11,7 @@
 //! | versions  | org/app/version (10 digits) | [`crate::apps::AppVersion`] |
 //! | subs      | org/app/submission          | [`crate::submissions::Submission`] |
 //! | history   | org/app/submission/revision | an earlier revision    |
+//! | deleted   | org/app/submission          | when it was deleted    |
 //! | unique    | org/app/block/value         | submission id          |
 //! | outbox    | sequence (u64, big-endian)  | [`OutboxEvent`]        |
 //! | meta      | name                        | server bookkeeping     |
@@ -54,6 +55,7 @@ pub struct Store {
     pub versions: sled::Tree,
     pub subs: sled::Tree,
     pub history: sled::Tree,
+    pub deleted: sled::Tree,
     pub unique: sled::Tree,
     pub outbox: sled::Tree,
     pub meta: sled::Tree,
@@ -93,6 +95,7 @@ impl Store {
             versions: tree("versions")?,
             subs: tree("subs")?,
             history: tree("history")?,
+            deleted: tree("deleted")?,
             unique: tree("unique")?,
             outbox: tree("outbox")?,
             meta: tree("meta")?,

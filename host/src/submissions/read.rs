@@ -27,6 +27,8 @@ const MAX_SCANNED_PER_PAGE: usize = 100_000;
 impl Submissions {
     /// One submission.
     pub fn get(&self, org: &str, app: &str, id: &str) -> Result<Submission, SubmissionError> {
+        let id = id.to_ascii_uppercase();
+        let id = id.as_str();
         storage::get(&self.store.subs, &storage::key(&[org, app, id]))?
             .ok_or_else(|| SubmissionError::NotFound(id.into()))
     }
@@ -38,8 +40,8 @@ impl Submissions {
         app: &str,
         id: &str,
     ) -> Result<Vec<Submission>, SubmissionError> {
-        self.get(org, app, id)?;
-        let prefix = format!("{}/", storage::key(&[org, app, id]));
+        let current = self.get(org, app, id)?;
+        let prefix = format!("{}/", storage::key(&[org, app, &current.id]));
         let mut revisions = Vec::new();
         for entry in self.store.history.scan_prefix(prefix) {
             let (key, bytes) = entry?;

@@ -33,6 +33,8 @@ struct Pending {
     id: String,
     /// The client chose the id, so it may be a retry of a stored row.
     client_chosen: bool,
+    /// Values that did not parse; the row is refused after the plugins ran.
+    errors: Vec<FieldError>,
     typed: Vec<wit::Value>,
     values: Map<String, Json>,
     hash: String,
@@ -93,24 +95,25 @@ impl Submissions {
         let live = self.apps.live(org, app)?;
         let mut outcomes: Vec<Option<RowOutcome>> = vec![None; rows.len()];
 
-        let mut pending = Vec::with_capacity(rows.len());
-        for (index, row) in rows.into_iter().enumerate() {
-            match prepare(&live, index, row, caller) {
-                Ok(row) => pending.push(row),
-                Err(errors) => outcomes[index] = Some(RowOutcome::Rejected { errors }),
-            }
-        }
+        let mut pending: Vec<Pending> = rows
+            .into_iter()
+            .enumerate()
+            .map(|(index, row)| prepare(&live, index, row, caller))
+            .collect();
         self.answer_retries(org, app, &mut pending, &mut outcomes)?;
 
-        let mut violations = self.run_plugins(caller, &live, &pending).await?;
+        // Rows with malformed values still go to the plugins (their bad
+        // values as blanks), so a person learns every broken rule at once.
+        let violations = self.run_plugins(caller, &live, &pending).await?;
         let accepted: Vec<Pending> = pending
             .into_iter()
-            .zip(violations.iter_mut())
-            .filter_map(|(row, errors)| {
-                if errors.is_empty() {
+            .zip(violations)
+            .filter_map(|(mut row, violations)| {
+                row.errors.extend(violations);
+                if row.errors.is_empty() {
                     return Some(row);
                 }
-                let errors = std::mem::take(errors);
+                let errors = in_block_order(&live, std::mem::take(&mut row.errors));
                 outcomes[row.index] = Some(RowOutcome::Rejected { errors });
                 None
             })
@@ -151,12 +154,18 @@ impl Submissions {
             id: Some(id.to_string()),
             values,
         };
-        let pending = prepare(&live, 0, row, caller).map_err(SubmissionError::Invalid)?;
+        let mut pending = prepare(&live, 0, row, caller);
         let mut violations = self
             .run_plugins(caller, &live, std::slice::from_ref(&pending))
             .await?;
-        if !violations[0].is_empty() {
-            return Err(SubmissionError::Invalid(violations.remove(0)));
+        pending.errors.append(&mut violations[0]);
+        if !pending.errors.is_empty() {
+            let errors = in_block_order(&live, pending.errors);
+            return Err(SubmissionError::Invalid(errors));
+        }
+        // Nothing changed: no new revision.
+        if pending.values == old.values && live.version == old.version {
+            return Ok(old);
         }
 
         let updated = Submission {
@@ -181,13 +190,23 @@ impl Submissions {
     ) -> Result<(), SubmissionError> {
         let org = caller.org.id.as_str();
         let old = self.get(org, app, id)?;
+        let id = old.id.as_str();
         let key = storage::key(&[org, app, id]);
         let unique_keys = self.unique_keys(org, app, &old.values)?;
         let event = outbox_event(org, app, id, EventKind::Deleted);
-        let trees = (&self.store.subs, &self.store.unique, &self.store.outbox);
+        // The id stays taken, so a late retry of the create cannot bring
+        // the submission back.
+        let tombstone = storage::encode(&Utc::now());
+        let trees = (
+            &self.store.subs,
+            &self.store.unique,
+            &self.store.outbox,
+            &self.store.deleted,
+        );
         trees
-            .transaction(|(subs, unique, outbox)| {
+            .transaction(|(subs, unique, outbox, deleted)| {
                 subs.remove(key.as_bytes())?;
+                deleted.insert(key.as_bytes(), tombstone.as_slice())?;
                 for (_, unique_key) in &unique_keys {
                     release(unique, unique_key, id)?;
                 }
@@ -215,6 +234,10 @@ impl Submissions {
         let mut seen_in_batch = HashSet::new();
         let mut kept = Vec::with_capacity(pending.len());
         for row in pending.drain(..) {
+            if !row.errors.is_empty() {
+                kept.push(row);
+                continue;
+            }
             let key = storage::key(&[org, app, &row.id]);
             let stored = match row.client_chosen {
                 true => storage::get::<Submission>(&self.store.subs, &key)?,
@@ -222,6 +245,10 @@ impl Submissions {
             };
             if let Some(stored) = stored {
                 outcomes[row.index] = Some(retry_outcome(&row, stored));
+            } else if row.client_chosen && self.store.deleted.contains_key(&key)? {
+                let message = "a submission with this id was deleted; choose a new id";
+                let errors = vec![FieldError::new("id", "deleted", message)];
+                outcomes[row.index] = Some(RowOutcome::Rejected { errors });
             } else if !seen_in_batch.insert(row.id.clone()) {
                 let message = "the same id appears earlier in this batch";
                 let errors = vec![FieldError::new("id", "duplicate", message)];
@@ -424,28 +451,18 @@ impl Submissions {
     }
 }
 
-/// Parses one row against the live version. Errors name each bad field.
-fn prepare(
-    live: &AppVersion,
-    index: usize,
-    row: NewSubmission,
-    caller: &Caller,
-) -> Result<Pending, Vec<FieldError>> {
+/// Parses one row against the live version. Errors name each bad field;
+/// a bad value is passed on as blank.
+fn prepare(live: &AppVersion, index: usize, row: NewSubmission, caller: &Caller) -> Pending {
     let mut errors = Vec::new();
     let client_chosen = row.id.is_some();
     let id = match row.id {
-        Some(id) => match ulid::Ulid::from_string(&id) {
-            Ok(id) => id.to_string(),
-            Err(_) => {
-                errors.push(FieldError::new(
-                    "id",
-                    "ulid",
-                    "must be a ULID of 26 characters",
-                ));
-                String::new()
-            }
-        },
-        None => ulid::Ulid::new().to_string(),
+        Some(id) => canonical_ulid(&id).unwrap_or_else(|| {
+            let message = "must be a ULID: 26 characters of Crockford base 32, the first 0 to 7";
+            errors.push(FieldError::new("id", "ulid", message));
+            String::new()
+        }),
+        None => new_id(),
     };
     for key in row.values.keys() {
         if live.block(key).is_none() {
@@ -479,18 +496,45 @@ fn prepare(
             }
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     let hash = content_hash(&values);
-    Ok(Pending {
+    Pending {
         index,
         id,
         client_chosen,
+        errors,
         typed,
         values,
         hash,
-    })
+    }
+}
+
+/// The id in canonical form (upper case), if it is a ULID. Parsing alone
+/// accepts 26 characters whose value overflows 128 bits, so the round trip
+/// is checked too.
+fn canonical_ulid(id: &str) -> Option<String> {
+    let parsed = ulid::Ulid::from_string(id).ok()?.to_string();
+    (parsed == id.to_ascii_uppercase()).then_some(parsed)
+}
+
+/// A new id. Ids made in the same millisecond still sort in the order they
+/// were made, so lists are newest first even within one batch.
+fn new_id() -> String {
+    static IDS: std::sync::Mutex<Option<ulid::Generator>> = std::sync::Mutex::new(None);
+    let mut generator = IDS.lock().expect("lock");
+    let generator = generator.get_or_insert_with(ulid::Generator::new);
+    match generator.generate() {
+        Ok(id) => id.to_string(),
+        // 2^80 ids in one millisecond: start a fresh random sequence.
+        Err(_) => ulid::Ulid::new().to_string(),
+    }
+}
+
+/// Sorts errors the way the form reads: the id and unknown keys first,
+/// then blocks in order.
+fn in_block_order(live: &AppVersion, mut errors: Vec<FieldError>) -> Vec<FieldError> {
+    let position = |field: &str| live.blocks.iter().position(|b| b.key == field);
+    errors.sort_by_key(|error| position(&error.field).map_or(0, |p| p + 1));
+    errors
 }
 
 /// The batch for one plugin: its blocks, and their values in every row.
