@@ -262,3 +262,33 @@ fn broken_plugin_rules() -> Vec<(&'static str, Json, &'static str, &'static str)
         ),
     ]
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_broken_rule_of_a_row_is_reported_in_one_answer() -> anyhow::Result<()> {
+    let server = TestServer::start("api-all-rules", "UTC")?;
+    create_app(&server, inspections()).await;
+
+    // A missing required block, a wrong type and two plugin rules at once:
+    // the plugins still check the values that parsed.
+    let values = json!({"count": "three", "code": "abc", "hazards": ["smoke"]});
+    let answer = post_values(&server, "inspections", values).await;
+    assert_rules(
+        &answer,
+        422,
+        &[
+            "site:required",
+            "code:pattern",
+            "count:type",
+            "hazards:option",
+        ],
+    );
+
+    // 8ZZ... has 26 valid characters but overflows 128 bits: not a ULID.
+    let overflow = json!({"id": "8ZZZZZZZZZZZZZZZZZZZZZZZZZ", "values": valid_inspection()});
+    let answer = server
+        .post("/api/apps/inspections/submissions", &overflow)
+        .await;
+    assert_rules(&answer, 422, &["id:ulid"]);
+    assert!(ids(&server, "inspections").await.is_empty());
+    Ok(())
+}

@@ -367,3 +367,44 @@ async fn an_edit_keeps_the_old_revision_and_a_refused_edit_changes_nothing() -> 
     assert!(ids(&server, "tickets").await.is_empty());
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_id_stays_taken_and_an_edit_that_changes_nothing_adds_no_revision()
+-> anyhow::Result<()> {
+    let server = TestServer::start("api-tombstones", "UTC")?;
+    create_app(
+        &server,
+        json!({"id": "visits", "name": "Visits", "publish": true, "blocks": [
+        {"key": "who", "type": "core/text", "required": true},
+        {"key": "minutes", "type": "core/number"}]}),
+    )
+    .await;
+
+    let id = new_id();
+    let row = json!({"id": id, "values": {"who": "Ann", "minutes": 30}});
+    assert_eq!(
+        server.post("/api/apps/visits/submissions", &row).await.0,
+        201
+    );
+    let path = format!("/api/apps/visits/submissions/{id}");
+
+    let (status, same) = patch(&server, &path, json!({"minutes": 30})).await;
+    assert_eq!(
+        (status, same["revision"].clone()),
+        (200, json!(1)),
+        "{same}"
+    );
+    assert!(history(&server, &path).await.is_empty());
+
+    // Ids are read without regard to case, on every route.
+    let lower = format!("/api/apps/visits/submissions/{}", id.to_lowercase());
+    assert_eq!(server.get(&lower).await.0, 200);
+    assert_eq!(delete(&server, &lower).await, 204);
+
+    // A late retry of the create must not bring the deleted row back.
+    let retry = server.post("/api/apps/visits/submissions", &row).await;
+    assert_error(&retry, 409, "conflict");
+    assert!(message(&retry.1).contains("deleted"), "{}", retry.1);
+    assert!(ids(&server, "visits").await.is_empty());
+    Ok(())
+}
