@@ -252,9 +252,9 @@ impl Analytics {
         Ok(metas.payload.and_then(|p| p.parse().ok()).unwrap_or(0))
     }
 
-    /// Drops outbox entries the index has committed.
-    // TODO(#3): once the workflow dispatcher tails the outbox too, prune only
-    // below the slowest consumer's cursor.
+    /// Drops outbox entries the index has committed. The indexer is the
+    /// outbox's only reader today; a second one (the workflow dispatcher)
+    /// will need pruning below the slowest reader's cursor instead.
     fn prune_outbox(&self, cursor: u64) -> Result<(), AnalyticsError> {
         let mut batch = sled::Batch::default();
         for key in self.store.outbox.range(..=cursor.to_be_bytes()).keys() {
