@@ -8,9 +8,23 @@ use crate::{Rule, Validator, Value, ValueKind, Violation, kind};
 
 /// Parses a field's JSON config and checks it with the plugin's own checks.
 pub(crate) fn parse_config<V: Validator>(json: &str) -> Result<V::Config, String> {
-    let config = serde_json::from_str(json).map_err(|error| error.to_string())?;
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let config = serde_path_to_error::deserialize(&mut deserializer).map_err(describe)?;
     V::check_config(&config)?;
     Ok(config)
+}
+
+/// Names the config key that broke (`max_length: invalid type: ...`). The
+/// JSON position is left out: the admin never typed this JSON as one line.
+fn describe(error: serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = error.path().to_string();
+    let message = error.inner().to_string();
+    let message = message.split(" at line ").next().unwrap_or(&message);
+    if path == "." {
+        message.to_string()
+    } else {
+        format!("{path}: {message}")
+    }
 }
 
 /// The contract's `check-config`: the config's problem, or the value kind.

@@ -36,6 +36,7 @@ pub struct NewSubmission {
     /// A ULID chosen by the client, so a retry is recognised.
     #[serde(default)]
     pub id: Option<String>,
+    #[serde(deserialize_with = "distinct_keys")]
     pub values: Map<String, Json>,
 }
 
@@ -43,7 +44,41 @@ pub struct NewSubmission {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ValuesPatch {
+    #[serde(deserialize_with = "distinct_keys")]
     pub values: Map<String, Json>,
+}
+
+/// Reads block values, refusing a block named twice: JSON parsers differ on
+/// which of two equal keys wins, so the server takes neither.
+fn distinct_keys<'de, D: serde::Deserializer<'de>>(
+    input: D,
+) -> Result<Map<String, Json>, D::Error> {
+    struct Values;
+
+    impl<'de> serde::de::Visitor<'de> for Values {
+        type Value = Map<String, Json>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object of block values")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut access: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut values = Map::new();
+            while let Some((key, value)) = access.next_entry::<String, Json>()? {
+                if values.contains_key(&key) {
+                    let message = format!("block {key:?} is given twice");
+                    return Err(serde::de::Error::custom(message));
+                }
+                values.insert(key, value);
+            }
+            Ok(values)
+        }
+    }
+
+    input.deserialize_map(Values)
 }
 
 /// What became of one row of a create request.

@@ -200,4 +200,13 @@ mod tests {
         let rows: Vec<_> = found.iter().map(|v| (v.row, v.rule.as_str())).collect();
         assert_eq!(rows, [(1, "max-length")]);
     }
+
+    #[test]
+    fn a_config_error_names_the_key_without_json_positions() {
+        let error = testing::check_config::<Text>(r#"{"max_length": "x"}"#).unwrap_err();
+        assert_eq!(
+            error,
+            "max_length: invalid type: string \"x\", expected usize"
+        );
+    }
 }

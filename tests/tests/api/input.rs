@@ -289,6 +289,17 @@ async fn every_broken_rule_of_a_row_is_reported_in_one_answer() -> anyhow::Resul
         .post("/api/apps/inspections/submissions", &overflow)
         .await;
     assert_rules(&answer, 422, &["id:ulid"]);
+
+    // A block named twice is refused rather than one of the two kept.
+    let twice = br#"{"values": {"site": "Depot", "site": "Quay"}}"#;
+    let path = "/api/apps/inspections/submissions";
+    let answer = send_raw(&server, "POST", path, Some(&server.token), twice).await;
+    assert_error(&answer, 400, "invalid_json");
+    assert!(
+        message(&answer.1).contains("\"site\" is given twice"),
+        "{}",
+        answer.1
+    );
     assert!(ids(&server, "inspections").await.is_empty());
     Ok(())
 }
