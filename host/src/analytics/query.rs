@@ -1,7 +1,7 @@
 //! Filters as tantivy queries.
 //!
-//! Text equality uses the inverted index; every other comparison is a range
-//! over the fast column of the block's JSON path.
+//! Every comparison is a range over the fast column of the block's JSON
+//! path; equality is the range from the value to itself.
 
 use std::ops::Bound;
 
@@ -57,9 +57,6 @@ fn combine(values: Field, filters: &[Filter], occur: Occur) -> Box<dyn Query> {
 
 fn compare(values: Field, path: &str, op: Op, operand: &Operand) -> Box<dyn Query> {
     let term = json_term(values, path, operand);
-    if let (Op::Eq, Operand::Text(_)) = (op, operand) {
-        return Box::new(TermQuery::new(term, IndexRecordOption::Basic));
-    }
     let (lower, upper) = match op {
         Op::Eq => (Bound::Included(term.clone()), Bound::Included(term)),
         Op::Gt => (Bound::Excluded(term), Bound::Unbounded),
