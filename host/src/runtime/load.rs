@@ -92,6 +92,7 @@ impl Runtime {
             file: file.clone(),
             version,
             pre,
+            calls: Default::default(),
         };
         let described = self
             .describe(&plugin)

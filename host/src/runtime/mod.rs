@@ -14,6 +14,7 @@ mod load;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -50,9 +51,15 @@ pub struct Plugin {
     /// First 12 hex digits of the component's SHA-256: names this build.
     pub version: String,
     pre: bindings::ValidatorPre<PluginState>,
+    calls: AtomicU64,
 }
 
 impl Plugin {
+    /// How many calls (config checks and validations) this plugin has had.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
     /// `block_type@version`, as errors and logs name a plugin.
     pub fn label(&self) -> String {
         format!("{}@{}", self.block_type, self.version)
@@ -140,6 +147,7 @@ impl Runtime {
         records: Arc<dyn RecordsReader>,
         request: Request,
     ) -> Result<Response, PluginError> {
+        plugin.calls.fetch_add(1, Ordering::Relaxed);
         let _permit = self
             .permits
             .acquire()
