@@ -11,13 +11,7 @@ use crate::support::*;
 #[tokio::test]
 async fn a_client_id_makes_a_retry_safe_alone_and_in_a_batch() -> anyhow::Result<()> {
     let server = TestServer::start("api-retries", "UTC")?;
-    create_app(
-        &server,
-        json!({"id": "visits", "name": "Visits", "publish": true, "blocks": [
-        {"key": "who", "type": "core/text", "required": true},
-        {"key": "minutes", "type": "core/number"}]}),
-    )
-    .await;
+    create_app(&server, visits_app()).await;
 
     let id = new_id();
     let row = json!({"id": id, "values": {"who": "Ann", "minutes": 30}});
@@ -372,13 +366,7 @@ async fn an_edit_keeps_the_old_revision_and_a_refused_edit_changes_nothing() -> 
 async fn a_deleted_id_stays_taken_and_an_edit_that_changes_nothing_adds_no_revision()
 -> anyhow::Result<()> {
     let server = TestServer::start("api-tombstones", "UTC")?;
-    create_app(
-        &server,
-        json!({"id": "visits", "name": "Visits", "publish": true, "blocks": [
-        {"key": "who", "type": "core/text", "required": true},
-        {"key": "minutes", "type": "core/number"}]}),
-    )
-    .await;
+    create_app(&server, visits_app()).await;
 
     let id = new_id();
     let row = json!({"id": id, "values": {"who": "Ann", "minutes": 30}});
@@ -407,4 +395,11 @@ async fn a_deleted_id_stays_taken_and_an_edit_that_changes_nothing_adds_no_revis
     assert!(message(&retry.1).contains("deleted"), "{}", retry.1);
     assert!(ids(&server, "visits").await.is_empty());
     Ok(())
+}
+
+/// Who visited, for how long.
+fn visits_app() -> serde_json::Value {
+    json!({"id": "visits", "name": "Visits", "publish": true, "blocks": [
+        {"key": "who", "type": "core/text", "required": true},
+        {"key": "minutes", "type": "core/number"}]})
 }
