@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, Store, StoreLimitsBuilder};
 use wasmtime_wasi::WasiCtx;
@@ -30,6 +31,55 @@ use crate::config::PluginLimits;
 
 /// How often the epoch advances; deadlines are counted in these ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// What a batch allows a plugin to answer: violations of its own rows and
+/// fields, at most one per value, with short texts.
+struct BatchShape {
+    rows: usize,
+    fields: Vec<String>,
+}
+
+/// Longest rule code and message a plugin may return, in bytes.
+const MAX_RULE_BYTES: usize = 64;
+const MAX_MESSAGE_BYTES: usize = 1024;
+
+impl BatchShape {
+    fn of(batch: &wit::Batch) -> BatchShape {
+        BatchShape {
+            rows: batch.rows.len(),
+            fields: batch.fields.iter().map(|f| f.key.clone()).collect(),
+        }
+    }
+
+    fn check(&self, violations: &[wit::Violation]) -> Result<(), String> {
+        if violations.len() > self.rows * self.fields.len() {
+            return Err(format!(
+                "{} violations for {} values",
+                violations.len(),
+                self.rows
+            ));
+        }
+        for violation in violations {
+            if violation.row as usize >= self.rows {
+                return Err(format!(
+                    "a violation for row {}, of {}",
+                    violation.row, self.rows
+                ));
+            }
+            if !self.fields.contains(&violation.field) {
+                return Err(format!(
+                    "a violation for field {:?}, not in the batch",
+                    violation.field
+                ));
+            }
+            if violation.rule.len() > MAX_RULE_BYTES || violation.message.len() > MAX_MESSAGE_BYTES
+            {
+                return Err("a rule code or message too long".into());
+            }
+        }
+        Ok(())
+    }
+}
 
 enum Request {
     CheckConfig(String),
@@ -77,6 +127,8 @@ pub enum PluginError {
     Timeout { plugin: String, limit_ms: u64 },
     #[error("plugin {plugin} could not validate: {message}")]
     Refused { plugin: String, message: String },
+    #[error("plugin {plugin} answered with malformed output: {message}")]
+    Malformed { plugin: String, message: String },
 }
 
 /// All loaded plugins and the engine that runs them.
@@ -128,6 +180,7 @@ impl Runtime {
         records: Arc<dyn RecordsReader>,
     ) -> Result<Vec<wit::Violation>, PluginError> {
         let plugin = self.plugin(block_type)?.clone();
+        let shape = BatchShape::of(&batch);
         let outcome = match self
             .call(&plugin, records, Request::Validate(batch))
             .await?
@@ -135,10 +188,17 @@ impl Runtime {
             Response::Validate(outcome) => outcome,
             Response::CheckConfig(_) => unreachable!("validate answers validate"),
         };
-        outcome.map_err(|message| PluginError::Refused {
+        let violations = outcome.map_err(|message| PluginError::Refused {
             plugin: plugin.label(),
             message,
-        })
+        })?;
+        shape
+            .check(&violations)
+            .map_err(|message| PluginError::Malformed {
+                plugin: plugin.label(),
+                message,
+            })?;
+        Ok(violations)
     }
 
     async fn call(
@@ -170,15 +230,26 @@ impl Runtime {
                     .map(Response::Validate),
             }
         };
-        let outcome = tokio::time::timeout(Duration::from_millis(limit_ms), run).await;
-        match outcome {
+        // The span names the plugin and the outcome, never the values.
+        let span = tracing::debug_span!(
+            "runtime.call",
+            plugin = %plugin.label(),
+            outcome = tracing::field::Empty,
+        );
+        let deadline = Duration::from_millis(limit_ms);
+        let outcome = tokio::time::timeout(deadline, run)
+            .instrument(span.clone())
+            .await;
+        let outcome = match outcome {
             Ok(Ok(response)) => Ok(response),
             Ok(Err(trap)) => Err(classify_trap(plugin, limit_ms, trap)),
             Err(_) => Err(PluginError::Timeout {
                 plugin: plugin.label(),
                 limit_ms,
             }),
-        }
+        };
+        span.record("outcome", outcome_name(&outcome));
+        outcome
     }
 
     fn new_store(&self, plugin: &Plugin, records: Arc<dyn RecordsReader>) -> Store<PluginState> {
@@ -203,6 +274,14 @@ impl Runtime {
     }
 }
 
+fn outcome_name(outcome: &Result<Response, PluginError>) -> &'static str {
+    match outcome {
+        Ok(_) => "ok",
+        Err(PluginError::Timeout { .. }) => "timeout",
+        Err(_) => "trap",
+    }
+}
+
 fn classify_trap(plugin: &Plugin, limit_ms: u64, error: wasmtime::Error) -> PluginError {
     if let Some(wasmtime::Trap::Interrupt) = error.downcast_ref::<wasmtime::Trap>() {
         return PluginError::Timeout {
@@ -214,5 +293,42 @@ fn classify_trap(plugin: &Plugin, limit_ms: u64, error: wasmtime::Error) -> Plug
     PluginError::Trapped {
         plugin: plugin.label(),
         message: error.root_cause().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape() -> BatchShape {
+        BatchShape {
+            rows: 2,
+            fields: vec!["qty".into()],
+        }
+    }
+
+    fn violation(row: u32, field: &str, message: &str) -> wit::Violation {
+        wit::Violation {
+            row,
+            field: field.into(),
+            rule: "min".into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn violations_of_the_batch_rows_and_fields_are_well_formed() {
+        let answer = [violation(0, "qty", "too few"), violation(1, "qty", "too few")];
+        assert_eq!(shape().check(&answer), Ok(()));
+    }
+
+    #[test]
+    fn violations_outside_the_batch_or_too_many_are_malformed() {
+        assert!(shape().check(&[violation(2, "qty", "row 2 of 2")]).is_err());
+        assert!(shape().check(&[violation(0, "price", "not sent")]).is_err());
+        let three = [0, 1, 1].map(|row| violation(row, "qty", "again"));
+        assert!(shape().check(&three).is_err());
+        let long = "x".repeat(MAX_MESSAGE_BYTES + 1);
+        assert!(shape().check(&[violation(0, "qty", &long)]).is_err());
     }
 }
