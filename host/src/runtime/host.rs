@@ -48,6 +48,9 @@ impl log::Host for PluginState {
     }
 }
 
+// TODO(#3): host calls are synchronous: the epoch deadline does not run
+// while one blocks, so a slow capability can hold its worker past the call's
+// budget. Acceptable while the only capability is a local key read.
 impl records::Host for PluginState {
     fn exists(
         &mut self,

@@ -53,6 +53,9 @@ impl Runtime {
             permits: Semaphore::new(limits.max_concurrent),
             limits,
         };
+        // TODO(#3): one component that fails to load stops the server; skip
+        // it with a clear error instead, and refuse components by their
+        // imports and exports before linking.
         for path in component_files(dir)? {
             let plugin = runtime.load_one(&linker, &path, cache_dir).await?;
             runtime.register(plugin)?;

@@ -318,7 +318,10 @@ mod tests {
 
     #[test]
     fn violations_of_the_batch_rows_and_fields_are_well_formed() {
-        let answer = [violation(0, "qty", "too few"), violation(1, "qty", "too few")];
+        let answer = [
+            violation(0, "qty", "too few"),
+            violation(1, "qty", "too few"),
+        ];
         assert_eq!(shape().check(&answer), Ok(()));
     }
 
