@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::runtime::{Capability, Grants};
+
 /// Everything `tessera serve` can be told. Every field has a default, so an
 /// empty file (or none) is a valid configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -32,21 +34,44 @@ pub struct Config {
     /// Load the demo workspace (Airlines, Airports, Flights) into the org
     /// created at first start. Default false.
     pub demo: bool,
-    /// Per-call limits for validator plugins.
-    pub plugin_limits: PluginLimits,
+    /// Per-call limits, by plugin kind.
+    pub plugin_limits: PluginLimitsByKind,
+    /// Capabilities beyond the base granted to each plugin, by component
+    /// file name without `.wasm`, such as
+    /// `tessera_plugin_lookup = ["records"]`. Entries here replace the
+    /// default entry for the same file.
+    pub plugin_grants: Grants,
 }
 
-/// Limits applied to each validator call.
+/// Limits for each kind of plugin. Validators are the only kind so far.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginLimitsByKind {
+    pub validator: PluginLimits,
+}
+
+/// Limits applied to each call of one kind of plugin.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PluginLimits {
     /// Linear memory a plugin instance may grow to, in bytes. Default 64 MiB.
     pub max_memory_bytes: usize,
-    /// Wall-clock budget of one call, in milliseconds. Default 2,000.
+    /// Wall-clock budget of one call, host calls included, in
+    /// milliseconds. Default 2,000.
     pub timeout_ms: u64,
+    /// Bytes of text (rule codes, messages, field keys) one answer may
+    /// hold. Default 4 MiB.
+    pub max_output_bytes: usize,
     /// Plugin instances alive at once; callers wait when all are busy.
     /// Default 64.
     pub max_concurrent: usize,
+    /// Instances of one plugin alive at once, so one plugin cannot hold the
+    /// whole pool. Default 16.
+    pub max_concurrent_per_plugin: usize,
+    /// Long calls (still running after their first 10 to 20 ms) that may
+    /// run at once; the others wait for a place. Default: one less than the
+    /// number of cores, at least one.
+    pub long_calls: usize,
 }
 
 impl Default for Config {
@@ -61,7 +86,8 @@ impl Default for Config {
             index_commit_ms: 500,
             time_zone: "UTC".to_string(),
             demo: false,
-            plugin_limits: PluginLimits::default(),
+            plugin_limits: PluginLimitsByKind::default(),
+            plugin_grants: Grants::new(),
         }
     }
 }
@@ -71,7 +97,12 @@ impl Default for PluginLimits {
         PluginLimits {
             max_memory_bytes: 64 << 20,
             timeout_ms: 2_000,
+            max_output_bytes: 4 << 20,
             max_concurrent: 64,
+            max_concurrent_per_plugin: 16,
+            long_calls: std::thread::available_parallelism()
+                .map_or(1, |cores| cores.get().saturating_sub(1))
+                .max(1),
         }
     }
 }
@@ -91,6 +122,8 @@ pub enum ConfigError {
     },
     #[error("time_zone {0:?} is not an IANA time zone name such as Europe/Paris")]
     TimeZone(String),
+    #[error("{0}")]
+    Limit(String),
 }
 
 impl Config {
@@ -114,12 +147,37 @@ impl Config {
             .unwrap_or_else(|| self.data_dir.join("plugin-cache"))
     }
 
+    /// The grants in force: the defaults, with configured entries replacing
+    /// those for the same file. The lookup plugin reads records by default.
+    pub fn plugin_grants(&self) -> Grants {
+        let mut grants = Grants::from([(
+            "tessera_plugin_lookup".to_owned(),
+            vec![Capability::Records],
+        )]);
+        grants.extend(self.plugin_grants.clone());
+        grants
+    }
+
     /// Checks values that serde cannot check alone.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.time_zone
             .parse::<chrono_tz::Tz>()
-            .map(|_| ())
-            .map_err(|_| ConfigError::TimeZone(self.time_zone.clone()))
+            .map_err(|_| ConfigError::TimeZone(self.time_zone.clone()))?;
+        let limits = &self.plugin_limits.validator;
+        for (key, value) in [
+            ("timeout_ms", limits.timeout_ms as usize),
+            ("max_memory_bytes", limits.max_memory_bytes),
+            ("max_concurrent", limits.max_concurrent),
+            ("max_concurrent_per_plugin", limits.max_concurrent_per_plugin),
+            ("long_calls", limits.long_calls),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Limit(format!(
+                    "plugin_limits.validator.{key} must be greater than 0"
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -132,7 +190,35 @@ mod tests {
         let config: Config = toml::from_str("").unwrap();
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.data_dir, PathBuf::from("data"));
-        assert_eq!(config.plugin_limits.timeout_ms, 2_000);
+        assert_eq!(config.plugin_limits.validator.timeout_ms, 2_000);
+        assert_eq!(
+            config.plugin_grants()["tessera_plugin_lookup"],
+            [Capability::Records]
+        );
+    }
+
+    #[test]
+    fn plugin_limits_and_grants_are_read_per_kind_and_file() {
+        let text = "[plugin_limits.validator]\ntimeout_ms = 50\n\n\
+                    [plugin_grants]\ntessera_plugin_lookup = []\nmine = [\"records\"]\n";
+        let config: Config = toml::from_str(text).unwrap();
+        assert_eq!(config.plugin_limits.validator.timeout_ms, 50);
+        assert_eq!(config.plugin_limits.validator.max_memory_bytes, 64 << 20);
+        let grants = config.plugin_grants();
+        assert!(grants["tessera_plugin_lookup"].is_empty());
+        assert_eq!(grants["mine"], [Capability::Records]);
+    }
+
+    #[test]
+    fn unknown_plugin_kinds_and_capabilities_are_refused() {
+        let err = toml::from_str::<Config>("[plugin_limits.workflow]\ntimeout_ms = 1")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `workflow`"), "{err}");
+        let err = toml::from_str::<Config>("[plugin_grants]\nx = [\"sockets\"]")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown variant `sockets`"), "{err}");
     }
 
     #[test]

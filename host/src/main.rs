@@ -99,8 +99,10 @@ fn main() -> anyhow::Result<()> {
             let config = options.into_config()?;
             runtime.block_on(async {
                 let cache_dir = config.plugin_cache_dir();
-                let limits = config.plugin_limits.clone();
-                let plugins = Runtime::load(&config.plugins_dir, Some(&cache_dir), limits).await?;
+                let limits = config.plugin_limits.validator.clone();
+                let grants = config.plugin_grants();
+                let plugins =
+                    Runtime::load(&config.plugins_dir, Some(&cache_dir), limits, &grants).await?;
                 tessera::server::reindex(&config, Arc::new(plugins))
             })?;
             println!(

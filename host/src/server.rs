@@ -32,7 +32,8 @@ impl Server {
         let runtime = Runtime::load(
             &config.plugins_dir,
             Some(&cache_dir),
-            config.plugin_limits.clone(),
+            config.plugin_limits.validator.clone(),
+            &config.plugin_grants(),
         )
         .await
         .context(

@@ -45,6 +45,19 @@ pub fn plugins_dir() -> PathBuf {
     path
 }
 
+/// The folder of test fixture components (hostile plugins and components
+/// of the wrong shape), which `scripts/test` builds and moves out of the
+/// plugins folder.
+pub fn fixtures_dir() -> PathBuf {
+    let path = root().join("target/fixtures");
+    assert!(
+        path.join("tessera_fixture_hostile.wasm").exists(),
+        "fixtures are missing in {}: run scripts/test",
+        path.display()
+    );
+    path
+}
+
 /// A fresh, empty folder under the target directory.
 pub fn temp_dir(name: &str) -> PathBuf {
     let dir = root()
@@ -62,6 +75,8 @@ pub struct TestServer {
     pub data_dir: PathBuf,
     /// The `--config` file, kept across restarts.
     config: Option<PathBuf>,
+    /// The `--plugins-dir` folder.
+    plugins: PathBuf,
     pub client: reqwest::Client,
 }
 
@@ -81,6 +96,16 @@ impl TestServer {
     }
 
     fn start_with(name: &str, time_zone: &str, toml: Option<&str>) -> anyhow::Result<TestServer> {
+        TestServer::start_with_plugins(name, time_zone, toml, &plugins_dir())
+    }
+
+    /// Like [`TestServer::start_with_config`], loading plugins from `plugins`.
+    pub fn start_with_plugins(
+        name: &str,
+        time_zone: &str,
+        toml: Option<&str>,
+        plugins: &Path,
+    ) -> anyhow::Result<TestServer> {
         let data_dir = temp_dir(name);
         let config = match toml {
             Some(toml) => {
@@ -90,7 +115,7 @@ impl TestServer {
             }
             None => None,
         };
-        let (child, base, token) = spawn(&data_dir, time_zone, config.as_deref())?;
+        let (child, base, token) = spawn(&data_dir, time_zone, config.as_deref(), plugins)?;
         let token = token.context("a first start prints the admin token")?;
         Ok(TestServer {
             child,
@@ -98,6 +123,7 @@ impl TestServer {
             token,
             data_dir,
             config,
+            plugins: plugins.to_owned(),
             client: reqwest::Client::new(),
         })
     }
@@ -140,7 +166,12 @@ impl TestServer {
 
     /// Starts a stopped server again on the same data.
     pub fn start_again(&mut self) -> anyhow::Result<()> {
-        let (child, base, _) = spawn(&self.data_dir, "UTC", self.config.as_deref())?;
+        let (child, base, _) = spawn(
+            &self.data_dir,
+            "UTC",
+            self.config.as_deref(),
+            &self.plugins,
+        )?;
         self.child = child;
         self.base = base;
         Ok(())
@@ -152,7 +183,7 @@ impl TestServer {
             .args(["reindex", "--data-dir"])
             .arg(&self.data_dir)
             .arg("--plugins-dir")
-            .arg(plugins_dir())
+            .arg(&self.plugins)
             .arg("--plugin-cache-dir")
             .arg(root().join("target/plugin-cache"))
             .output()?;
@@ -210,6 +241,7 @@ fn spawn(
     data_dir: &Path,
     time_zone: &str,
     config: Option<&Path>,
+    plugins: &Path,
 ) -> anyhow::Result<(Child, String, Option<String>)> {
     let mut command = Command::new(server_binary());
     command.arg("serve");
@@ -220,11 +252,13 @@ fn spawn(
         .arg("--data-dir")
         .arg(data_dir)
         .arg("--plugins-dir")
-        .arg(plugins_dir())
+        .arg(plugins)
         .arg("--plugin-cache-dir")
         .arg(root().join("target/plugin-cache"))
         .args(["--listen", "127.0.0.1:0", "--time-zone", time_zone])
-        .env("RUST_LOG", "warn")
+        // Failed plugin calls are answered and counted; thousands of them
+        // in the hostile-plugin tests would drown the test output.
+        .env("RUST_LOG", "warn,tessera::runtime=error")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -21,10 +21,12 @@ pub async fn list_plugins(State(server): State<AppState>) -> Json<Json_> {
                 "block_type": p.block_type,
                 "description": p.description,
                 "version": p.version,
+                "file": p.file,
+                "grants": p.grants.iter().map(|g| g.name()).collect::<Vec<_>>(),
             })
         })
         .collect();
-    Json(json!({ "plugins": plugins }))
+    Json(json!({ "plugins": plugins, "refused": server.runtime.refused() }))
 }
 
 pub async fn list(

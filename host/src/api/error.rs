@@ -26,8 +26,13 @@ pub enum ApiError {
         message: String,
         errors: Vec<FieldError>,
     },
-    /// 500 from a plugin that failed: names the plugin, not the values.
-    Validator(String),
+    /// 500 from a plugin that failed: names the plugin and the reason (the
+    /// limit it hit, or trap, panic, malformed), never the values.
+    Validator {
+        message: String,
+        plugin: Option<String>,
+        reason: &'static str,
+    },
     /// 500: logged with the request id.
     Internal(String),
 }
@@ -77,8 +82,17 @@ impl IntoResponse for ApiError {
                 let body = json!({"error": {"code": code, "message": message, "errors": errors}});
                 (status, Json(body)).into_response()
             }
-            ApiError::Validator(message) => {
-                let body = json!({"error": {"code": "validator_failed", "message": message}});
+            ApiError::Validator {
+                message,
+                plugin,
+                reason,
+            } => {
+                let body = json!({"error": {
+                    "code": "validator_failed",
+                    "message": message,
+                    "plugin": plugin,
+                    "reason": reason,
+                }});
                 (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
             }
             ApiError::Internal(cause) => {
@@ -106,7 +120,11 @@ impl From<PluginError> for ApiError {
                 "unknown_block_type",
                 error.to_string(),
             ),
-            other => ApiError::Validator(format!("a validator failed: {other}")),
+            other => ApiError::Validator {
+                message: format!("a validator failed: {other}"),
+                plugin: other.plugin().map(str::to_owned),
+                reason: other.reason(),
+            },
         }
     }
 }

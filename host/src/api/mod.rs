@@ -61,6 +61,7 @@ pub fn router(server: AppState) -> Router {
     Router::new()
         .route("/", get(designer))
         .route("/health", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
         .nest("/api", api)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -105,4 +106,16 @@ async fn designer() -> Html<&'static str> {
 
 async fn not_found() -> ApiError {
     ApiError::client(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+/// Plugin call counters and latency histograms for Prometheus. Public like
+/// `/health`: it names plugins and versions, never an org or a value.
+async fn metrics(State(server): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        server.runtime.metrics().encode(),
+    )
 }

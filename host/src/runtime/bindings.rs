@@ -3,6 +3,7 @@
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "validator",
+    imports: { "tessera:plugin/records.exists": async },
     exports: { default: async },
 });
 

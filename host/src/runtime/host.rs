@@ -1,9 +1,10 @@
 //! What the host gives a plugin during a call: an empty WASI context, the
-//! `log` interface, and read access to other apps' records.
+//! `log` interface, read access to other apps' records when granted, and
+//! the memory budget.
 
 use std::sync::Arc;
 
-use wasmtime::StoreLimits;
+use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -20,10 +21,12 @@ pub trait RecordsReader: Send + Sync {
 pub struct PluginState {
     pub wasi: WasiCtx,
     pub table: ResourceTable,
-    pub limits: StoreLimits,
+    pub memory: MemoryBudget,
     pub records: Arc<dyn RecordsReader>,
     /// `block_type@version`, for logs.
     pub plugin: String,
+    /// The message of the panic the plugin reported before trapping.
+    pub panic: Option<String>,
 }
 
 impl WasiView for PluginState {
@@ -35,6 +38,77 @@ impl WasiView for PluginState {
     }
 }
 
+/// Linear memory and tables one instance may grow to. Growing past the
+/// limit traps, and the budget remembers it so the error can say why.
+pub struct MemoryBudget {
+    limit_bytes: usize,
+    exhausted: bool,
+}
+
+/// Table slots an instance may grow to: far beyond what a compiled Rust
+/// plugin uses, far below what would cost the host memory.
+const MAX_TABLE_ELEMENTS: usize = 100_000;
+
+impl MemoryBudget {
+    pub fn new(limit_bytes: usize) -> MemoryBudget {
+        MemoryBudget {
+            limit_bytes,
+            exhausted: false,
+        }
+    }
+
+    /// Whether the plugin tried to grow past its limit.
+    pub fn exhausted(&self) -> bool {
+        self.exhausted
+    }
+}
+
+impl ResourceLimiter for MemoryBudget {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limit_bytes {
+            self.exhausted = true;
+            wasmtime::bail!("memory limit of {} bytes reached", self.limit_bytes);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > MAX_TABLE_ELEMENTS {
+            self.exhausted = true;
+            wasmtime::bail!("table limit of {MAX_TABLE_ELEMENTS} elements reached");
+        }
+        Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        64
+    }
+
+    fn tables(&self) -> usize {
+        64
+    }
+
+    fn memories(&self) -> usize {
+        64
+    }
+}
+
+/// How the SDK's panic hook begins its report (`panicked at file:line`).
+const PANIC_PREFIX: &str = "panicked at ";
+
+/// Longest panic message kept for the error, in bytes.
+const MAX_PANIC_BYTES: usize = 512;
+
 impl log::Host for PluginState {
     fn log(&mut self, level: log::Level, message: String) {
         let plugin = self.plugin.as_str();
@@ -45,20 +119,30 @@ impl log::Host for PluginState {
             log::Level::Warn => tracing::warn!(plugin, "{message}"),
             log::Level::Error => tracing::error!(plugin, "{message}"),
         }
+        if matches!(level, log::Level::Error) && message.starts_with(PANIC_PREFIX) {
+            let mut end = message.len().min(MAX_PANIC_BYTES);
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.panic = Some(message[..end].replace('\n', ": "));
+        }
     }
 }
 
-// TODO(#3): host calls are synchronous: the epoch deadline does not run
-// while one blocks, so a slow capability can hold its worker past the call's
-// budget. Acceptable while the only capability is a local key read.
 impl records::Host for PluginState {
-    fn exists(
+    /// Runs on the blocking pool, so the call's deadline holds while the
+    /// read is slow: the call is dropped at its deadline and the read's
+    /// answer is thrown away.
+    async fn exists(
         &mut self,
         app: String,
         field: String,
         values: Vec<String>,
     ) -> Result<Vec<bool>, String> {
-        self.records.exists(&app, &field, &values)
+        let reader = self.records.clone();
+        tokio::task::spawn_blocking(move || reader.exists(&app, &field, &values))
+            .await
+            .unwrap_or_else(|error| Err(format!("the records read failed: {error}")))
     }
 }
 

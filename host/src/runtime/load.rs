@@ -1,16 +1,18 @@
 //! Loading plugin components from a folder.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{HasData, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime_wasi::WasiView as _;
 
-use super::bindings::{Validator, ValidatorPre};
-use super::{EPOCH_TICK, Plugin, PluginState, Runtime};
+use super::bindings::ValidatorPre;
+use super::{Capability, EPOCH_TICK, Metrics, Plugin, PluginError, PluginState, Runtime};
 use crate::config::PluginLimits;
 
 /// Why the plugins could not be loaded.
@@ -21,14 +23,6 @@ pub enum LoadError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("plugin {file} is not a valid validator component: {message}")]
-    Component { file: String, message: String },
-    #[error("plugins {first} and {second} both provide block type {block_type}")]
-    Duplicate {
-        block_type: String,
-        first: String,
-        second: String,
-    },
     #[error("the WebAssembly engine cannot start: {0}")]
     Engine(String),
 }
@@ -36,30 +30,63 @@ pub enum LoadError {
 /// The first bytes of a WebAssembly component (a core module has version 1).
 const COMPONENT_HEADER: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 
+/// A component file that was not loaded, and why.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Refusal {
+    pub file: String,
+    pub reason: String,
+}
+
+/// Which capabilities each plugin file is granted, by file name without
+/// `.wasm`.
+pub type Grants = BTreeMap<String, Vec<Capability>>;
+
 impl Runtime {
-    /// Compiles every component in `dir` and asks each which block type it
-    /// provides. Core modules and other files are skipped.
-    /// Compiled artifacts are cached in `cache_dir` when one is given.
+    /// Loads every component in `dir`: checks its exports and imports
+    /// against the validator world and its grants, compiles it (or loads the
+    /// artifact cached in `cache_dir`) and asks which block type it
+    /// provides. A component that fails any step is refused with the reason
+    /// and the others load; only an unreadable folder or an engine that
+    /// cannot start is an error. Core modules and other files are skipped.
     pub async fn load(
         dir: &Path,
         cache_dir: Option<&Path>,
         limits: PluginLimits,
+        grants: &Grants,
     ) -> Result<Runtime, LoadError> {
         let engine = new_engine(&limits)?;
-        let linker = new_linker(&engine)?;
         let mut runtime = Runtime {
             engine,
             plugins: HashMap::new(),
-            permits: Semaphore::new(limits.max_concurrent),
+            refused: Vec::new(),
+            permits: Arc::new(Semaphore::new(limits.max_concurrent)),
+            long_lane: Arc::new(Semaphore::new(limits.long_calls)),
             limits,
+            metrics: Metrics::new(),
         };
-        // TODO(#3): one component that fails to load stops the server; skip
-        // it with a clear error instead, and refuse components by their
-        // imports and exports before linking.
+        let mut linkers = HashMap::new();
         for path in component_files(dir)? {
-            let plugin = runtime.load_one(&linker, &path, cache_dir).await?;
-            runtime.register(plugin)?;
+            let file = file_name(&path);
+            let stem = file.trim_end_matches(".wasm").to_owned();
+            let mut granted = grants.get(&stem).cloned().unwrap_or_default();
+            granted.sort();
+            granted.dedup();
+            if !linkers.contains_key(&granted) {
+                let linker = new_linker(&runtime.engine, &granted)?;
+                linkers.insert(granted.clone(), linker);
+            }
+            let outcome = runtime
+                .load_one(&linkers[&granted], &path, cache_dir, &stem, granted)
+                .await
+                .and_then(|plugin| runtime.register(plugin));
+            if let Err(reason) = outcome {
+                tracing::error!(file, %reason, "runtime.load plugin refused");
+                runtime.refused.push(Refusal { file, reason });
+            }
         }
+        runtime
+            .metrics
+            .set_counts(runtime.plugins.len(), runtime.refused.len());
         start_epoch_ticker(runtime.engine.clone());
         Ok(runtime)
     }
@@ -69,65 +96,85 @@ impl Runtime {
         linker: &Linker<PluginState>,
         path: &Path,
         cache_dir: Option<&Path>,
-    ) -> Result<Plugin, LoadError> {
-        let file = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let invalid = |message: String| LoadError::Component {
-            file: file.clone(),
-            message,
-        };
-        let bytes = std::fs::read(path).map_err(|e| invalid(e.to_string()))?;
+        grant_key: &str,
+        grants: Vec<Capability>,
+    ) -> Result<Plugin, String> {
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
         let version = hex::encode(&Sha256::digest(&bytes)[..6]);
 
         let component = super::cache::compile(&self.engine, &bytes, cache_dir)
-            .map_err(|e| invalid(format!("{e:#}")))?;
+            .map_err(|e| format!("it does not compile: {e:#}"))?;
+        super::capability::inspect(&self.engine, &component, &grants, grant_key)?;
         let instance_pre = linker
             .instantiate_pre(&component)
-            .map_err(|e| invalid(format!("{e:#}")))?;
-        let pre = ValidatorPre::new(instance_pre).map_err(|e| invalid(format!("{e:#}")))?;
+            .map_err(|e| format!("it cannot be linked: {e:#}"))?;
+        let pre = ValidatorPre::new(instance_pre)
+            .map_err(|e| format!("it does not match the validator world: {e:#}"))?;
 
         let mut plugin = Plugin {
             block_type: String::new(),
             description: String::new(),
-            file: file.clone(),
+            file: file_name(path),
             version,
+            grants,
             pre,
             calls: Default::default(),
+            permits: Arc::new(Semaphore::new(self.limits.max_concurrent_per_plugin)),
         };
         let described = self
             .describe(&plugin)
             .await
-            .map_err(|e| invalid(e.to_string()))?;
+            .map_err(|e| format!("describe failed: {e}"))?;
         plugin.block_type = described.name;
         plugin.description = described.description;
-        tracing::info!(plugin = %plugin.label(), file, "runtime.load plugin loaded");
+        tracing::info!(plugin = %plugin.label(), file = plugin.file, "runtime.load plugin loaded");
         Ok(plugin)
     }
 
-    async fn describe(&self, plugin: &Plugin) -> wasmtime::Result<super::wit::BlockType> {
+    async fn describe(&self, plugin: &Plugin) -> Result<super::wit::BlockType, PluginError> {
         let mut store = self.new_store(plugin, Arc::new(NoRecords));
-        let instance = plugin.pre.instantiate_async(&mut store).await?;
-        instance
-            .tessera_plugin_validation()
-            .call_describe(&mut store)
-            .await
+        let run = async {
+            let instance = plugin.pre.instantiate_async(&mut store).await?;
+            instance
+                .tessera_plugin_validation()
+                .call_describe(&mut store)
+                .await
+        };
+        let limit_ms = self.limits.timeout_ms;
+        match tokio::time::timeout(Duration::from_millis(limit_ms), run).await {
+            Ok(Ok(described)) => Ok(described),
+            Ok(Err(error)) => Err(self.classify(plugin, store.data(), error)),
+            Err(_) => Err(PluginError::Timeout {
+                plugin: plugin.file.clone(),
+                limit_ms,
+            }),
+        }
     }
 
-    fn register(&mut self, plugin: Plugin) -> Result<(), LoadError> {
+    fn register(&mut self, plugin: Plugin) -> Result<(), String> {
+        if plugin.block_type.is_empty() || plugin.block_type.len() > 64 {
+            return Err(format!(
+                "it names its block type {:?}; a block type is 1 to 64 bytes",
+                plugin.block_type
+            ));
+        }
         if let Some(first) = self.plugins.get(&plugin.block_type) {
-            return Err(LoadError::Duplicate {
-                block_type: plugin.block_type.clone(),
-                first: first.file.clone(),
-                second: plugin.file,
-            });
+            return Err(format!(
+                "{} already provides block type {}",
+                first.file, plugin.block_type
+            ));
         }
         self.plugins
             .insert(plugin.block_type.clone(), Arc::new(plugin));
         Ok(())
     }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn new_engine(limits: &PluginLimits) -> Result<Engine, LoadError> {
@@ -146,12 +193,59 @@ fn new_engine(limits: &PluginLimits) -> Result<Engine, LoadError> {
     Engine::new(&config).map_err(|e| LoadError::Engine(format!("{e:#}")))
 }
 
-fn new_linker(engine: &Engine) -> Result<Linker<PluginState>, LoadError> {
-    let mut linker = Linker::new(engine);
+/// A linker with the base interfaces and the granted capabilities, and
+/// nothing else: no sockets, no HTTP.
+fn new_linker(engine: &Engine, grants: &[Capability]) -> Result<Linker<PluginState>, LoadError> {
+    use super::bindings::tessera::plugin::{log, records, types};
+    use wasmtime_wasi::cli::{WasiCli, WasiCliView as _};
+    use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView as _};
+    use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView as _};
+    use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random};
+    use wasmtime_wasi::random::WasiRandom;
+    use wasmtime_wasi_io::bindings::wasi::io;
+
     let fail = |e: wasmtime::Error| LoadError::Engine(format!("{e:#}"));
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(fail)?;
-    Validator::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state).map_err(fail)?;
+    let mut linker = Linker::new(engine);
+    let l = &mut linker;
+    (|| -> wasmtime::Result<()> {
+        io::error::add_to_linker::<_, Io>(l, |t: &mut PluginState| t.ctx().table)?;
+        io::poll::add_to_linker::<_, Io>(l, |t: &mut PluginState| t.ctx().table)?;
+        io::streams::add_to_linker::<_, Io>(l, |t: &mut PluginState| t.ctx().table)?;
+        clocks::wall_clock::add_to_linker::<_, WasiClocks>(l, PluginState::clocks)?;
+        clocks::monotonic_clock::add_to_linker::<_, WasiClocks>(l, PluginState::clocks)?;
+        filesystem::types::add_to_linker::<_, WasiFilesystem>(l, PluginState::filesystem)?;
+        filesystem::preopens::add_to_linker::<_, WasiFilesystem>(l, PluginState::filesystem)?;
+        random::random::add_to_linker::<_, WasiRandom>(l, |t: &mut PluginState| t.ctx().ctx.random())?;
+        random::insecure::add_to_linker::<_, WasiRandom>(l, |t: &mut PluginState| t.ctx().ctx.random())?;
+        random::insecure_seed::add_to_linker::<_, WasiRandom>(l, |t: &mut PluginState| t.ctx().ctx.random())?;
+        cli::exit::add_to_linker::<_, WasiCli>(l, PluginState::cli)?;
+        cli::environment::add_to_linker::<_, WasiCli>(l, PluginState::cli)?;
+        cli::stdin::add_to_linker::<_, WasiCli>(l, PluginState::cli)?;
+        cli::stdout::add_to_linker::<_, WasiCli>(l, PluginState::cli)?;
+        cli::stderr::add_to_linker::<_, WasiCli>(l, PluginState::cli)?;
+        cli::terminal_input::add_to_linker::<_, WasiCli>(l, PluginState::cli)?;
+        cli::terminal_output::add_to_linker::<_, WasiCli>(l, PluginState::cli)?;
+        cli::terminal_stdin::add_to_linker::<_, WasiCli>(l, PluginState::cli)?;
+        cli::terminal_stdout::add_to_linker::<_, WasiCli>(l, PluginState::cli)?;
+        cli::terminal_stderr::add_to_linker::<_, WasiCli>(l, PluginState::cli)?;
+        types::add_to_linker::<_, HasSelf<_>>(l, |state| state)?;
+        log::add_to_linker::<_, HasSelf<_>>(l, |state| state)?;
+        for grant in grants {
+            match grant {
+                Capability::Records => records::add_to_linker::<_, HasSelf<_>>(l, |state| state)?,
+            }
+        }
+        Ok(())
+    })()
+    .map_err(fail)?;
     Ok(linker)
+}
+
+/// Links `wasi:io` to the instance's resource table.
+struct Io;
+
+impl HasData for Io {
+    type Data<'a> = &'a mut ResourceTable;
 }
 
 fn component_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {

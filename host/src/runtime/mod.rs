@@ -1,16 +1,26 @@
 //! The WebAssembly plugin runtime.
 //!
 //! One wasmtime [`Engine`] with the pooling allocator serves every plugin.
-//! Each component is compiled once at load and kept as a pre-instantiated
-//! handle; every call gets a fresh [`wasmtime::Store`] with memory limits, an
-//! epoch deadline and a wall-clock timeout, so one plugin's bad call fails
-//! alone. A semaphore bounds live instances: when all are busy, callers
-//! wait rather than fail.
+//! Each component is checked against the validator world and its grants,
+//! compiled once (or loaded from the on-disk cache) and kept as a
+//! pre-instantiated handle. Every call gets a fresh [`Store`] with a memory
+//! limit, an epoch deadline and a wall-clock timeout that also covers time
+//! spent in host calls, so one plugin's bad call fails alone and is counted.
+//!
+//! Two semaphores bound live instances, one for all plugins and one per
+//! plugin: when they are full, callers wait rather than fail, and one plugin
+//! cannot take every instance. A call still running after its first epoch
+//! tick is a long call: it yields to the executor on every tick and needs a
+//! place in the long-call lane, whose few places keep long calls from taking
+//! every core from short ones.
 
 mod bindings;
 mod cache;
+mod call;
+mod capability;
 mod host;
 mod load;
+mod metrics;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,14 +28,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
-use tracing::Instrument;
-use wasmtime::component::ResourceTable;
-use wasmtime::{Engine, Store, StoreLimitsBuilder};
-use wasmtime_wasi::WasiCtx;
+use wasmtime::Engine;
 
 pub use bindings::wit;
+pub use capability::Capability;
 pub use host::{PluginState, RecordsReader};
-pub use load::LoadError;
+pub use load::{Grants, LoadError, Refusal};
+pub use metrics::Metrics;
 
 use crate::config::PluginLimits;
 
@@ -81,16 +90,6 @@ impl BatchShape {
     }
 }
 
-enum Request {
-    CheckConfig(String),
-    Validate(wit::Batch),
-}
-
-enum Response {
-    CheckConfig(Result<wit::ValueKind, String>),
-    Validate(Result<Vec<wit::Violation>, String>),
-}
-
 /// A loaded validator plugin.
 pub struct Plugin {
     /// The block type it provides, such as `core/number`.
@@ -100,8 +99,12 @@ pub struct Plugin {
     pub file: String,
     /// First 12 hex digits of the component's SHA-256: names this build.
     pub version: String,
+    /// Capabilities beyond the base it was granted.
+    pub grants: Vec<Capability>,
     pre: bindings::ValidatorPre<PluginState>,
     calls: AtomicU64,
+    /// This plugin's share of the instance pool.
+    permits: Arc<Semaphore>,
 }
 
 impl Plugin {
@@ -116,27 +119,75 @@ impl Plugin {
     }
 }
 
-/// Why a plugin call failed. The message names the plugin and version.
+/// Why a plugin call failed. The message names the plugin and version, and
+/// the limit when one was hit.
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
     #[error("no plugin provides block type {0:?}")]
     UnknownBlockType(String),
     #[error("plugin {plugin} failed: {message}")]
     Trapped { plugin: String, message: String },
+    #[error("plugin {plugin} panicked: {message}")]
+    Panicked { plugin: String, message: String },
     #[error("plugin {plugin} ran past its {limit_ms} ms time limit")]
     Timeout { plugin: String, limit_ms: u64 },
+    #[error("plugin {plugin} went over its memory limit of {limit_bytes} bytes")]
+    Memory { plugin: String, limit_bytes: usize },
+    #[error("plugin {plugin} ran out of stack (unbounded recursion?)")]
+    Stack { plugin: String },
+    #[error("plugin {plugin} answered {bytes} bytes, over its output limit of {limit_bytes}")]
+    Output {
+        plugin: String,
+        bytes: usize,
+        limit_bytes: usize,
+    },
     #[error("plugin {plugin} could not validate: {message}")]
     Refused { plugin: String, message: String },
     #[error("plugin {plugin} answered with malformed output: {message}")]
     Malformed { plugin: String, message: String },
 }
 
+impl PluginError {
+    /// A short name for what went wrong, as metrics and error bodies name it.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            PluginError::UnknownBlockType(_) => "unknown",
+            PluginError::Trapped { .. } => "trap",
+            PluginError::Panicked { .. } => "panic",
+            PluginError::Timeout { .. } => "timeout",
+            PluginError::Memory { .. } => "memory",
+            PluginError::Stack { .. } => "stack",
+            PluginError::Output { .. } => "output",
+            PluginError::Refused { .. } => "refused",
+            PluginError::Malformed { .. } => "malformed",
+        }
+    }
+
+    /// The `block_type@version` of the plugin that failed, if one was found.
+    pub fn plugin(&self) -> Option<&str> {
+        match self {
+            PluginError::UnknownBlockType(_) => None,
+            PluginError::Trapped { plugin, .. }
+            | PluginError::Panicked { plugin, .. }
+            | PluginError::Timeout { plugin, .. }
+            | PluginError::Memory { plugin, .. }
+            | PluginError::Stack { plugin }
+            | PluginError::Output { plugin, .. }
+            | PluginError::Refused { plugin, .. }
+            | PluginError::Malformed { plugin, .. } => Some(plugin),
+        }
+    }
+}
+
 /// All loaded plugins and the engine that runs them.
 pub struct Runtime {
     engine: Engine,
     plugins: HashMap<String, Arc<Plugin>>,
+    refused: Vec<Refusal>,
     limits: PluginLimits,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
+    long_lane: Arc<Semaphore>,
+    metrics: Metrics,
 }
 
 impl Runtime {
@@ -154,6 +205,16 @@ impl Runtime {
         all
     }
 
+    /// Component files that were not loaded, and why.
+    pub fn refused(&self) -> &[Refusal] {
+        &self.refused
+    }
+
+    /// Per-plugin call counters and latency histograms.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     /// Asks a plugin whether a block config is valid and what the block holds.
     pub async fn check_config(
         &self,
@@ -162,13 +223,12 @@ impl Runtime {
         records: Arc<dyn RecordsReader>,
     ) -> Result<Result<wit::ValueKind, String>, PluginError> {
         let plugin = self.plugin(block_type)?.clone();
-        match self
-            .call(&plugin, records, Request::CheckConfig(config.into()))
-            .await?
-        {
-            Response::CheckConfig(outcome) => Ok(outcome),
-            Response::Validate(_) => unreachable!("check-config answers check-config"),
-        }
+        self.call(&plugin, records, call::Request::CheckConfig(config.into()))
+            .await
+            .map(|response| match response {
+                call::Response::CheckConfig(outcome) => outcome,
+                call::Response::Validate(_) => unreachable!("check-config answers check-config"),
+            })
     }
 
     /// Validates one batch with the plugin for `block_type`: one call, however
@@ -180,119 +240,18 @@ impl Runtime {
         records: Arc<dyn RecordsReader>,
     ) -> Result<Vec<wit::Violation>, PluginError> {
         let plugin = self.plugin(block_type)?.clone();
-        let shape = BatchShape::of(&batch);
         let outcome = match self
-            .call(&plugin, records, Request::Validate(batch))
+            .call(&plugin, records, call::Request::Validate(batch))
             .await?
         {
-            Response::Validate(outcome) => outcome,
-            Response::CheckConfig(_) => unreachable!("validate answers validate"),
+            call::Response::Validate(outcome) => outcome,
+            call::Response::CheckConfig(_) => unreachable!("validate answers validate"),
         };
         let violations = outcome.map_err(|message| PluginError::Refused {
             plugin: plugin.label(),
             message,
         })?;
-        shape
-            .check(&violations)
-            .map_err(|message| PluginError::Malformed {
-                plugin: plugin.label(),
-                message,
-            })?;
         Ok(violations)
-    }
-
-    async fn call(
-        &self,
-        plugin: &Plugin,
-        records: Arc<dyn RecordsReader>,
-        request: Request,
-    ) -> Result<Response, PluginError> {
-        plugin.calls.fetch_add(1, Ordering::Relaxed);
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
-        let limit_ms = self.limits.timeout_ms;
-        let mut store = self.new_store(plugin, records);
-
-        let run = async {
-            let instance = plugin.pre.instantiate_async(&mut store).await?;
-            let guest = instance.tessera_plugin_validation();
-            match request {
-                Request::CheckConfig(config) => guest
-                    .call_check_config(&mut store, &config)
-                    .await
-                    .map(Response::CheckConfig),
-                Request::Validate(batch) => guest
-                    .call_validate(&mut store, &batch)
-                    .await
-                    .map(Response::Validate),
-            }
-        };
-        // The span names the plugin and the outcome, never the values.
-        let span = tracing::debug_span!(
-            "runtime.call",
-            plugin = %plugin.label(),
-            outcome = tracing::field::Empty,
-        );
-        let deadline = Duration::from_millis(limit_ms);
-        let outcome = tokio::time::timeout(deadline, run)
-            .instrument(span.clone())
-            .await;
-        let outcome = match outcome {
-            Ok(Ok(response)) => Ok(response),
-            Ok(Err(trap)) => Err(classify_trap(plugin, limit_ms, trap)),
-            Err(_) => Err(PluginError::Timeout {
-                plugin: plugin.label(),
-                limit_ms,
-            }),
-        };
-        span.record("outcome", outcome_name(&outcome));
-        outcome
-    }
-
-    fn new_store(&self, plugin: &Plugin, records: Arc<dyn RecordsReader>) -> Store<PluginState> {
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(self.limits.max_memory_bytes)
-            .instances(64)
-            .trap_on_grow_failure(true)
-            .build();
-        let state = PluginState {
-            wasi: WasiCtx::builder().build(),
-            table: ResourceTable::new(),
-            limits,
-            records,
-            plugin: plugin.label(),
-        };
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.limits);
-        let ticks = self.limits.timeout_ms / EPOCH_TICK.as_millis() as u64;
-        store.set_epoch_deadline(ticks.max(1));
-        store.epoch_deadline_trap();
-        store
-    }
-}
-
-fn outcome_name(outcome: &Result<Response, PluginError>) -> &'static str {
-    match outcome {
-        Ok(_) => "ok",
-        Err(PluginError::Timeout { .. }) => "timeout",
-        Err(_) => "trap",
-    }
-}
-
-fn classify_trap(plugin: &Plugin, limit_ms: u64, error: wasmtime::Error) -> PluginError {
-    if let Some(wasmtime::Trap::Interrupt) = error.downcast_ref::<wasmtime::Trap>() {
-        return PluginError::Timeout {
-            plugin: plugin.label(),
-            limit_ms,
-        };
-    }
-    tracing::warn!(plugin = %plugin.label(), error = ?error, "runtime.call trapped");
-    PluginError::Trapped {
-        plugin: plugin.label(),
-        message: error.root_cause().to_string(),
     }
 }
 
