@@ -168,7 +168,10 @@ impl Config {
             ("timeout_ms", limits.timeout_ms as usize),
             ("max_memory_bytes", limits.max_memory_bytes),
             ("max_concurrent", limits.max_concurrent),
-            ("max_concurrent_per_plugin", limits.max_concurrent_per_plugin),
+            (
+                "max_concurrent_per_plugin",
+                limits.max_concurrent_per_plugin,
+            ),
             ("long_calls", limits.long_calls),
         ] {
             if value == 0 {

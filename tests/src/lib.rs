@@ -166,12 +166,7 @@ impl TestServer {
 
     /// Starts a stopped server again on the same data.
     pub fn start_again(&mut self) -> anyhow::Result<()> {
-        let (child, base, _) = spawn(
-            &self.data_dir,
-            "UTC",
-            self.config.as_deref(),
-            &self.plugins,
-        )?;
+        let (child, base, _) = spawn(&self.data_dir, "UTC", self.config.as_deref(), &self.plugins)?;
         self.child = child;
         self.base = base;
         Ok(())
@@ -258,7 +253,10 @@ fn spawn(
         .args(["--listen", "127.0.0.1:0", "--time-zone", time_zone])
         // Failed plugin calls are answered and counted; thousands of them
         // in the hostile-plugin tests would drown the test output.
-        .env("RUST_LOG", "warn,tessera::runtime=error")
+        .env(
+            "RUST_LOG",
+            "warn,tessera::runtime=error,tessera::plugin=off",
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

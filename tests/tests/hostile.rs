@@ -82,7 +82,10 @@ fn assert_validator_failed(answer: &(u16, Json), reason: &str, message_part: &st
     let plugin = error["plugin"].as_str().unwrap_or_default();
     assert!(plugin.starts_with("test/hostile@"), "{body}");
     let message = error["message"].as_str().unwrap_or_default();
-    assert!(message.contains(plugin), "the message names the plugin: {body}");
+    assert!(
+        message.contains(plugin),
+        "the message names the plugin: {body}"
+    );
     assert!(message.contains(message_part), "{body}");
 }
 
@@ -192,7 +195,10 @@ async fn components_of_the_wrong_shape_are_refused_by_name_and_the_rest_load() {
             && ungranted.contains("plugin_grants.tessera_plugin_lookup"),
         "{ungranted}"
     );
-    assert!(refused("broken.wasm").contains("does not compile"), "{body}");
+    assert!(
+        refused("broken.wasm").contains("does not compile"),
+        "{body}"
+    );
     assert_eq!(body["refused"].as_array().unwrap().len(), 4, "{body}");
 
     // An app cannot use a refused plugin's block type, and says why.
@@ -255,11 +261,11 @@ async fn hostile_calls_interleaved_with_good_ones_leave_every_good_answer_right(
     const HOSTILE: usize = 2_000;
     // Mostly the failures that cost little, with loops and sleeps that hold
     // a core or an instance until their deadline among them.
-    let modes = ["memory", "recurse", "panic", "trap", "huge", "reject"];
+    const MODES: [&str; 6] = ["memory", "recurse", "panic", "trap", "huge", "reject"];
     let hostile_mode = |i: usize| match i % 40 {
         0 => "loop",
         20 => "sleep",
-        n => modes[n % modes.len()],
+        n => MODES[n % MODES.len()],
     };
     let in_flight = Arc::new(tokio::sync::Semaphore::new(32));
     let mut tasks = tokio::task::JoinSet::new();
@@ -309,10 +315,12 @@ async fn hostile_calls_interleaved_with_good_ones_leave_every_good_answer_right(
         call_count(&metrics, plugin, reason) - call_count(&before, plugin, reason)
     };
     assert_eq!(calls("core/number", "ok"), GOOD as u64);
-    let hostile_calls: u64 = ["ok", "timeout", "memory", "stack", "panic", "trap", "output"]
-        .iter()
-        .map(|reason| calls("test/hostile", reason))
-        .sum();
+    let hostile_calls: u64 = [
+        "ok", "timeout", "memory", "stack", "panic", "trap", "output",
+    ]
+    .iter()
+    .map(|reason| calls("test/hostile", reason))
+    .sum();
     assert_eq!(hostile_calls, HOSTILE as u64, "{metrics}");
     drop(server);
     let _ = std::fs::remove_dir_all(plugins);

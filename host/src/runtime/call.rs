@@ -34,7 +34,9 @@ impl Runtime {
         records: Arc<dyn RecordsReader>,
         request: Request,
     ) -> Result<Response, PluginError> {
-        plugin.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        plugin
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // This plugin's share first, so a plugin at its share waits without
         // holding a place in the shared pool.
         let _own = plugin
@@ -190,7 +192,11 @@ impl Runtime {
                     limit_ms: self.limits.timeout_ms,
                 };
             }
-            Some(Trap::StackOverflow) => return PluginError::Stack { plugin: plugin_label },
+            Some(Trap::StackOverflow) => {
+                return PluginError::Stack {
+                    plugin: plugin_label,
+                };
+            }
             Some(Trap::UnreachableCodeReached) if state.panic.is_some() => {
                 return PluginError::Panicked {
                     plugin: plugin_label,

@@ -109,15 +109,17 @@ const PANIC_PREFIX: &str = "panicked at ";
 /// Longest panic message kept for the error, in bytes.
 const MAX_PANIC_BYTES: usize = 512;
 
+/// Plugin messages are logged under the target `tessera::plugin`, apart
+/// from the server's own.
 impl log::Host for PluginState {
     fn log(&mut self, level: log::Level, message: String) {
         let plugin = self.plugin.as_str();
         match level {
-            log::Level::Trace => tracing::trace!(plugin, "{message}"),
-            log::Level::Debug => tracing::debug!(plugin, "{message}"),
-            log::Level::Info => tracing::info!(plugin, "{message}"),
-            log::Level::Warn => tracing::warn!(plugin, "{message}"),
-            log::Level::Error => tracing::error!(plugin, "{message}"),
+            log::Level::Trace => tracing::trace!(target: "tessera::plugin", plugin, "{message}"),
+            log::Level::Debug => tracing::debug!(target: "tessera::plugin", plugin, "{message}"),
+            log::Level::Info => tracing::info!(target: "tessera::plugin", plugin, "{message}"),
+            log::Level::Warn => tracing::warn!(target: "tessera::plugin", plugin, "{message}"),
+            log::Level::Error => tracing::error!(target: "tessera::plugin", plugin, "{message}"),
         }
         if matches!(level, log::Level::Error) && message.starts_with(PANIC_PREFIX) {
             let mut end = message.len().min(MAX_PANIC_BYTES);

@@ -215,9 +215,15 @@ fn new_linker(engine: &Engine, grants: &[Capability]) -> Result<Linker<PluginSta
         clocks::monotonic_clock::add_to_linker::<_, WasiClocks>(l, PluginState::clocks)?;
         filesystem::types::add_to_linker::<_, WasiFilesystem>(l, PluginState::filesystem)?;
         filesystem::preopens::add_to_linker::<_, WasiFilesystem>(l, PluginState::filesystem)?;
-        random::random::add_to_linker::<_, WasiRandom>(l, |t: &mut PluginState| t.ctx().ctx.random())?;
-        random::insecure::add_to_linker::<_, WasiRandom>(l, |t: &mut PluginState| t.ctx().ctx.random())?;
-        random::insecure_seed::add_to_linker::<_, WasiRandom>(l, |t: &mut PluginState| t.ctx().ctx.random())?;
+        random::random::add_to_linker::<_, WasiRandom>(l, |t: &mut PluginState| {
+            t.ctx().ctx.random()
+        })?;
+        random::insecure::add_to_linker::<_, WasiRandom>(l, |t: &mut PluginState| {
+            t.ctx().ctx.random()
+        })?;
+        random::insecure_seed::add_to_linker::<_, WasiRandom>(l, |t: &mut PluginState| {
+            t.ctx().ctx.random()
+        })?;
         cli::exit::add_to_linker::<_, WasiCli>(l, PluginState::cli)?;
         cli::environment::add_to_linker::<_, WasiCli>(l, PluginState::cli)?;
         cli::stdin::add_to_linker::<_, WasiCli>(l, PluginState::cli)?;
