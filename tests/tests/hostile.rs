@@ -250,7 +250,7 @@ async fn the_lookup_plugin_reads_records_when_granted_by_default() {
 /// every good call gets its right answer and the server lives on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_calls_interleaved_with_good_ones_leave_every_good_answer_right() {
-    let config = CONFIG.replace("timeout_ms = 300", "timeout_ms = 100");
+    let config = CONFIG.replace("timeout_ms = 300", "timeout_ms = 200");
     let (server, plugins) = start("hostile-mix", &config);
     create_apps(&server).await;
     let before = metrics(&server).await;

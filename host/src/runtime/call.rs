@@ -160,12 +160,10 @@ impl Runtime {
             if started.elapsed() >= budget {
                 return Ok(UpdateDeadline::Interrupt);
             }
-            let mut place = lane_place.lock().expect("the lane place is never poisoned");
-            if place.is_some() {
-                return Ok(UpdateDeadline::Yield(1));
-            }
-            *place = Some(LanePlace::Queued);
-            drop(place);
+            // Round robin: give up the place held for the last tick and queue
+            // again at the back, so a call that only just became long (it was
+            // descheduled, say) waits a few ticks, not for a loop's deadline.
+            *lane_place.lock().expect("the lane place is never poisoned") = None;
             let queue = join_lane(lane.clone(), lane_place.clone());
             Ok(UpdateDeadline::YieldCustom(1, Box::pin(queue)))
         });
@@ -212,19 +210,15 @@ impl Runtime {
     }
 }
 
-/// A long call's place in the lane: queued, then holding a permit until its
-/// store (which owns the epoch callback, which owns the place) is dropped.
-enum LanePlace {
-    Queued,
-    Holding(#[allow(dead_code)] OwnedSemaphorePermit),
-}
-
-async fn join_lane(lane: Arc<Semaphore>, place: Arc<Mutex<Option<LanePlace>>>) {
+/// Waits for a place in the long-call lane (the semaphore is fair: first
+/// come, first served) and keeps it in `place` until the next tick, or until
+/// the store, which owns the epoch callback and so the place, is dropped.
+async fn join_lane(lane: Arc<Semaphore>, place: Arc<Mutex<Option<OwnedSemaphorePermit>>>) {
     let permit = lane
         .acquire_owned()
         .await
         .expect("the semaphore is never closed");
-    *place.lock().expect("the lane place is never poisoned") = Some(LanePlace::Holding(permit));
+    *place.lock().expect("the lane place is never poisoned") = Some(permit);
 }
 
 /// Bytes of text in an answer, the measure of the output limit.
