@@ -15,6 +15,10 @@ use tessera::config::PluginLimits;
 use tessera::runtime::{Grants, RecordsReader, Runtime, wit};
 use tessera_tests::{fixtures_dir, plugins_dir, temp_dir};
 
+/// The allocator the server runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const WARM_CALLS: usize = 20_000;
 const THROUGHPUT_SECONDS: u64 = 3;
 const LIVE_INSTANCES: usize = 64;
@@ -75,8 +79,25 @@ async fn main() -> anyhow::Result<()> {
     copy_wasm(&plugins_dir(), &plugins);
     copy_wasm(&fixtures_dir(), &plugins);
     let components = std::fs::read_dir(&plugins)?.count();
+    // `cargo bench --bench runtime -- warm` runs the warm latency alone,
+    // for a profiler.
+    let warm_only = std::env::args().any(|arg| arg == "warm");
+    if std::env::args().any(|arg| arg == "load") {
+        let cache = tessera_tests::root().join("target/plugin-cache");
+        for _ in 0..20 {
+            let started = Instant::now();
+            Runtime::load(&plugins, Some(&cache), PluginLimits::default(), &grants()).await?;
+            println!(
+                "load from cache: {:.1} ms",
+                started.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        return Ok(());
+    }
 
-    cache_against_cold(&plugins, components).await?;
+    if !warm_only {
+        cache_against_cold(&plugins, components).await?;
+    }
 
     let limits = PluginLimits {
         timeout_ms: 100,
@@ -84,16 +105,17 @@ async fn main() -> anyhow::Result<()> {
         max_concurrent: LIVE_INSTANCES + 16,
         ..PluginLimits::default()
     };
-    let cache = temp_dir("bench-runtime-cache");
+    let cache = tessera_tests::root().join("target/plugin-cache");
     let runtime = Arc::new(Runtime::load(&plugins, Some(&cache), limits, &grants()).await?);
 
     warm_latency(&runtime).await?;
-    throughput(&runtime).await?;
-    memory_per_instance(&runtime).await?;
-    hostile_neighbours(&runtime).await?;
+    if !warm_only {
+        throughput(&runtime).await?;
+        memory_per_instance(&runtime).await?;
+        hostile_neighbours(&runtime).await?;
+    }
 
     let _ = std::fs::remove_dir_all(plugins);
-    let _ = std::fs::remove_dir_all(cache);
     Ok(())
 }
 

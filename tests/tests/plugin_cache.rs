@@ -39,11 +39,12 @@ async fn load(plugins: &Path, cache: &Path) -> Runtime {
     runtime
 }
 
-/// The single artifact in a cache folder.
+/// The single artifact in a cache folder (beside its header).
 fn artifact(cache: &Path) -> PathBuf {
     let files: Vec<PathBuf> = std::fs::read_dir(cache)
         .unwrap()
         .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "cwasm"))
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     files[0].clone()
@@ -96,6 +97,12 @@ async fn a_foreign_or_truncated_artifact_is_compiled_again_never_run() {
 
     // A truncated artifact.
     std::fs::write(&number_artifact, &original[..original.len() / 2]).unwrap();
+    assert_number_plugin_works(&load(&number, &number_cache).await).await;
+    assert_eq!(std::fs::read(&number_artifact).unwrap(), original);
+
+    // An artifact without its header.
+    std::fs::remove_file(number_artifact.with_extension("header")).unwrap();
+    std::fs::copy(&text_artifact, &number_artifact).unwrap();
     assert_number_plugin_works(&load(&number, &number_cache).await).await;
     assert_eq!(std::fs::read(&number_artifact).unwrap(), original);
 

@@ -5,12 +5,15 @@
 //! the SHA-256 of the component and of the engine's compatibility hash, so a
 //! new build of a plugin or of the server never reads an old artifact.
 //!
-//! A cached file starts with a header: a magic string, the SHA-256 of the
-//! component it was compiled from and the SHA-256 of the artifact itself.
-//! A file whose header does not match the component being loaded (a copy
-//! of another plugin's artifact, a truncated or altered file) is never
-//! handed to wasmtime: it is compiled again and replaced, as is an
-//! artifact wasmtime refuses.
+//! Beside each artifact (`<key>.cwasm`, mapped straight from disk) lies its
+//! header (`<key>.header`): a magic string, the SHA-256 of the component it
+//! was compiled from and the artifact's length. An artifact whose header is
+//! missing or does not match the component being loaded (a copy of another
+//! plugin's artifact, a truncated or extended file) is never handed to
+//! wasmtime: it is compiled again and replaced, as is an artifact wasmtime
+//! refuses. The artifact's own bytes are not hashed (that would cost more
+//! than the rest of the load): the cache folder, like the plugins folder and
+//! the binary, must be writable by the server's user only.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -21,20 +24,26 @@ use wasmtime::component::Component;
 
 /// Compiles `bytes`, or loads the artifact cached in `dir` from an earlier
 /// compile by a compatible engine.
-pub fn compile(engine: &Engine, bytes: &[u8], dir: Option<&Path>) -> wasmtime::Result<Component> {
+/// `source` is the SHA-256 of `bytes`.
+pub fn compile(
+    engine: &Engine,
+    bytes: &[u8],
+    source: &[u8; 32],
+    dir: Option<&Path>,
+) -> wasmtime::Result<Component> {
     let Some(dir) = dir else {
         return Component::new(engine, bytes);
     };
-    let path = artifact_path(engine, bytes, dir);
-    let source: [u8; 32] = Sha256::digest(bytes).into();
-    if let Ok(file) = std::fs::read(&path) {
-        match checked_artifact(&file, &source) {
+    let path = artifact_path(engine, source, dir);
+    let header_path = path.with_extension("header");
+    if let (Ok(header), Ok(metadata)) = (std::fs::read(&header_path), std::fs::metadata(&path)) {
+        match check_header(&header, source, metadata.len()) {
             // SAFETY: the artifact was written by `Component::serialize`
-            // below, for this very component (its hash is in the header) and
-            // unaltered since (its own hash is too), under a key that
-            // includes the engine's compatibility hash; wasmtime still checks
-            // its own header.
-            Ok(artifact) => match unsafe { Component::deserialize(engine, artifact) } {
+            // below, for this very component (its hash is in the header),
+            // whole (its length is too), under a key that includes the
+            // engine's compatibility hash, in a folder only the server
+            // writes; wasmtime still checks its own header.
+            Ok(()) => match unsafe { Component::deserialize_file(engine, &path) } {
                 Ok(component) => return Ok(component),
                 Err(error) => {
                     tracing::warn!(path = %path.display(), %error, "runtime.cache artifact refused");
@@ -48,43 +57,49 @@ pub fn compile(engine: &Engine, bytes: &[u8], dir: Option<&Path>) -> wasmtime::R
 
     let component = Component::new(engine, bytes)?;
     let artifact = component.serialize()?;
-    if let Err(error) = store(&path, &with_header(&source, &artifact)) {
+    // The header goes last: an artifact without one is never loaded.
+    let written = std::fs::remove_file(&header_path)
+        .or_else(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Ok(()),
+            _ => Err(e),
+        })
+        .and_then(|()| store(&path, &artifact))
+        .and_then(|()| store(&header_path, &header(source, artifact.len())));
+    if let Err(error) = written {
         tracing::warn!(path = %path.display(), %error, "runtime.cache cannot write artifact");
     }
     Ok(component)
 }
 
 const MAGIC: &[u8; 8] = b"tsrcwa01";
-const HEADER_BYTES: usize = 8 + 32 + 32;
+const HEADER_BYTES: usize = 8 + 32 + 8;
 
-fn with_header(source: &[u8; 32], artifact: &[u8]) -> Vec<u8> {
-    let mut file = Vec::with_capacity(HEADER_BYTES + artifact.len());
-    file.extend_from_slice(MAGIC);
-    file.extend_from_slice(source);
-    file.extend_from_slice(&Sha256::digest(artifact));
-    file.extend_from_slice(artifact);
-    file
+fn header(source: &[u8; 32], artifact_len: usize) -> Vec<u8> {
+    let mut header = Vec::with_capacity(HEADER_BYTES);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(source);
+    header.extend_from_slice(&(artifact_len as u64).to_le_bytes());
+    header
 }
 
-/// The artifact in `file`, if its header says it was compiled from `source`
-/// and it is whole.
-fn checked_artifact<'a>(file: &'a [u8], source: &[u8; 32]) -> Result<&'a [u8], &'static str> {
-    if file.len() < HEADER_BYTES || &file[..8] != MAGIC {
-        return Err("not a Tessera artifact");
+/// Whether `header` says its artifact was compiled from `source` and is
+/// `artifact_len` bytes long.
+fn check_header(header: &[u8], source: &[u8; 32], artifact_len: u64) -> Result<(), &'static str> {
+    if header.len() != HEADER_BYTES || &header[..8] != MAGIC {
+        return Err("not a Tessera artifact header");
     }
-    if &file[8..40] != source {
+    if &header[8..40] != source {
         return Err("compiled from another component");
     }
-    let artifact = &file[HEADER_BYTES..];
-    if file[40..72] != Sha256::digest(artifact)[..] {
-        return Err("altered or truncated");
+    if header[40..48] != artifact_len.to_le_bytes() {
+        return Err("truncated or extended");
     }
-    Ok(artifact)
+    Ok(())
 }
 
-fn artifact_path(engine: &Engine, bytes: &[u8], dir: &Path) -> PathBuf {
+fn artifact_path(engine: &Engine, source: &[u8; 32], dir: &Path) -> PathBuf {
     let mut hasher = Sha256Hasher(Sha256::new());
-    hasher.0.update(bytes);
+    hasher.0.update(source);
     engine.precompile_compatibility_hash().hash(&mut hasher);
     dir.join(format!("{}.cwasm", hex::encode(hasher.0.finalize())))
 }
@@ -119,15 +134,15 @@ mod tests {
 
     #[test]
     fn only_a_whole_artifact_of_the_same_component_passes_the_header() {
+        // (A changed byte inside the artifact is left to wasmtime's checks.)
         let source: [u8; 32] = Sha256::digest(b"component").into();
         let other: [u8; 32] = Sha256::digest(b"another component").into();
-        let file = with_header(&source, b"compiled code");
-        assert_eq!(checked_artifact(&file, &source), Ok(&b"compiled code"[..]));
-        assert!(checked_artifact(&file, &other).is_err());
-        assert!(checked_artifact(&file[..file.len() - 1], &source).is_err());
-        let mut altered = file.clone();
-        *altered.last_mut().unwrap() ^= 1;
-        assert!(checked_artifact(&altered, &source).is_err());
-        assert!(checked_artifact(b"compiled code", &source).is_err());
+        let written = header(&source, 1000);
+        assert_eq!(check_header(&written, &source, 1000), Ok(()));
+        assert!(check_header(&written, &other, 1000).is_err());
+        assert!(check_header(&written, &source, 999).is_err());
+        assert!(check_header(&written, &source, 1001).is_err());
+        assert!(check_header(&written[..HEADER_BYTES - 1], &source, 1000).is_err());
+        assert!(check_header(b"compiled code", &source, 1000).is_err());
     }
 }

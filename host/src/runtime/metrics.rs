@@ -28,6 +28,13 @@ struct PluginLabels {
 
 type Histograms = Family<PluginLabels, Histogram, fn() -> Histogram>;
 
+/// One plugin's series: the ones every call touches are held directly.
+pub struct PluginMetrics {
+    ok: Counter,
+    seconds: Histogram,
+    labels: CallLabels,
+}
+
 /// The runtime's metrics.
 pub struct Metrics {
     registry: Registry,
@@ -79,20 +86,38 @@ impl Metrics {
         }
     }
 
+    /// The series of one plugin, made once at load so a call only bumps
+    /// atomics.
+    pub(super) fn for_plugin(&self, block_type: &str, version: &str) -> PluginMetrics {
+        let labels = |outcome| CallLabels {
+            plugin: block_type.to_owned(),
+            version: version.to_owned(),
+            outcome,
+        };
+        PluginMetrics {
+            ok: self.calls.get_or_create_owned(&labels("ok")),
+            seconds: self.seconds.get_or_create_owned(&PluginLabels {
+                plugin: block_type.to_owned(),
+                version: version.to_owned(),
+            }),
+            labels: labels("ok"),
+        }
+    }
+
     pub(super) fn observe(&self, plugin: &Plugin, outcome: &'static str, elapsed: Duration) {
-        self.calls
-            .get_or_create(&CallLabels {
-                plugin: plugin.block_type.clone(),
-                version: plugin.version.clone(),
+        let Some(series) = &plugin.metrics else {
+            return;
+        };
+        if outcome == "ok" {
+            series.ok.inc();
+        } else {
+            let labels = CallLabels {
                 outcome,
-            })
-            .inc();
-        self.seconds
-            .get_or_create(&PluginLabels {
-                plugin: plugin.block_type.clone(),
-                version: plugin.version.clone(),
-            })
-            .observe(elapsed.as_secs_f64());
+                ..series.labels.clone()
+            };
+            self.calls.get_or_create(&labels).inc();
+        }
+        series.seconds.observe(elapsed.as_secs_f64());
     }
 
     pub(super) fn set_counts(&self, loaded: usize, refused: usize) {

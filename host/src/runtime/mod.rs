@@ -105,6 +105,8 @@ pub struct Plugin {
     calls: AtomicU64,
     /// This plugin's share of the instance pool.
     permits: Arc<Semaphore>,
+    /// Its metric series, made once its block type is known.
+    metrics: Option<metrics::PluginMetrics>,
 }
 
 impl Plugin {
