@@ -46,7 +46,8 @@ pub fn compile(
             Ok(()) => match unsafe { Component::deserialize_file(engine, &path) } {
                 Ok(component) => return Ok(component),
                 Err(error) => {
-                    tracing::warn!(path = %path.display(), %error, "runtime.cache artifact refused");
+                    let path = path.display();
+                    tracing::warn!(%path, %error, "runtime.cache artifact refused");
                 }
             },
             Err(reason) => {

@@ -68,7 +68,8 @@ impl Runtime {
         span.record("outcome", outcome_name);
         self.metrics.observe(plugin, outcome_name, elapsed);
         if let Err(error) = &outcome {
-            tracing::warn!(plugin = %plugin.label(), reason = outcome_name, %error, "runtime.call failed");
+            let plugin = plugin.label();
+            tracing::warn!(plugin, reason = outcome_name, %error, "runtime.call failed");
         }
         outcome
     }
