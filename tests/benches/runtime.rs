@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use tessera::config::PluginLimits;
 use tessera::runtime::{Grants, RecordsReader, Runtime, wit};
-use tessera_tests::{fixtures_dir, plugins_dir, temp_dir};
+use tessera_tests::{copy_components, fixtures_dir, plugins_dir, temp_dir};
 
 /// The allocator the server runs with.
 #[global_allocator]
@@ -57,15 +57,6 @@ fn hostile_batch(mode: &str) -> wit::Batch {
     }
 }
 
-fn copy_wasm(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).expect("the folder is readable") {
-        let path = entry.expect("an entry").path();
-        if path.extension().is_some_and(|ext| ext == "wasm") {
-            std::fs::copy(&path, to.join(path.file_name().unwrap())).expect("copied");
-        }
-    }
-}
-
 fn grants() -> Grants {
     Grants::from([(
         "tessera_plugin_lookup".to_owned(),
@@ -76,8 +67,8 @@ fn grants() -> Grants {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let plugins = temp_dir("bench-runtime-plugins");
-    copy_wasm(&plugins_dir(), &plugins);
-    copy_wasm(&fixtures_dir(), &plugins);
+    copy_components(&plugins_dir(), &plugins);
+    copy_components(&fixtures_dir(), &plugins);
     let components = std::fs::read_dir(&plugins)?.count();
     // `cargo bench --bench runtime -- warm` runs the warm latency alone,
     // for a profiler.

@@ -58,6 +58,27 @@ pub fn fixtures_dir() -> PathBuf {
     path
 }
 
+/// Copies every `.wasm` file of `from` into `to`.
+pub fn copy_components(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("the components folder is readable") {
+        let path = entry.expect("a folder entry").path();
+        if path.extension().is_some_and(|ext| ext == "wasm") {
+            let name = path.file_name().expect("a file name");
+            std::fs::copy(&path, to.join(name)).expect("the component is copied");
+        }
+    }
+}
+
+/// The block types a `GET /api/plugins` answer lists as loaded.
+pub fn loaded_block_types(plugins: &Json) -> Vec<&str> {
+    plugins["plugins"]
+        .as_array()
+        .expect("the answer lists plugins")
+        .iter()
+        .filter_map(|plugin| plugin["block_type"].as_str())
+        .collect()
+}
+
 /// A fresh, empty folder under the target directory.
 pub fn temp_dir(name: &str) -> PathBuf {
     let dir = root()

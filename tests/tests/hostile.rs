@@ -1,9 +1,9 @@
 //! Hostile plugins against the real server: components built from source in
 //! `tests/fixtures/` that loop, sleep in a host call, eat memory, recurse,
-//! panic, trap, answer too much, target the wrong world, lack an export or
-//! import what they were not granted. Each must fail alone, with an error
-//! that names the plugin and the limit, while the server keeps answering
-//! everyone else correctly.
+//! panic, trap, answer too much, target the wrong world, lack an export, or
+//! import what they were not granted or what no validator gets (sockets).
+//! Each must fail alone, with an error that names the plugin and the limit,
+//! while the server keeps answering everyone else correctly.
 
 #[path = "api/support.rs"]
 #[allow(dead_code)]
@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use serde_json::{Value as Json, json};
 use support::{assert_rules, create_app, ids, post_values, submit};
-use tessera_tests::{TestServer, fixtures_dir, plugins_dir, temp_dir};
+use tessera_tests::{
+    TestServer, copy_components, fixtures_dir, loaded_block_types, plugins_dir, temp_dir,
+};
 
 /// Limits small enough that the slow fixtures fail fast.
 const CONFIG: &str = "\
@@ -27,14 +29,8 @@ max_output_bytes = 1048576
 /// A plugins folder with every real plugin and every fixture in it.
 fn plugins_with_fixtures(name: &str, extra: &[(&str, &[u8])]) -> PathBuf {
     let dir = temp_dir(name);
-    for source in [plugins_dir(), fixtures_dir()] {
-        for entry in std::fs::read_dir(&source).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|ext| ext == "wasm") {
-                std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
-            }
-        }
-    }
+    copy_components(&plugins_dir(), &dir);
+    copy_components(&fixtures_dir(), &dir);
     for (file, bytes) in extra {
         std::fs::write(dir.join(file), bytes).unwrap();
     }
@@ -156,16 +152,12 @@ async fn components_of_the_wrong_shape_are_refused_by_name_and_the_rest_load() {
 
     let (status, body) = server.get("/api/plugins").await;
     assert_eq!(status, 200, "{body}");
-    let loaded: Vec<&str> = body["plugins"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["block_type"].as_str().unwrap())
-        .collect();
+    let loaded = loaded_block_types(&body);
     assert!(loaded.contains(&"core/number"), "{body}");
     assert!(loaded.contains(&"test/hostile"), "{body}");
     assert!(!loaded.contains(&"core/lookup"), "{body}");
     assert!(!loaded.contains(&"test/half"), "{body}");
+    assert!(!loaded.contains(&"test/network"), "{body}");
 
     let refused = |file: &str| -> String {
         body["refused"]
@@ -195,11 +187,17 @@ async fn components_of_the_wrong_shape_are_refused_by_name_and_the_rest_load() {
             && ungranted.contains("plugin_grants.tessera_plugin_lookup"),
         "{ungranted}"
     );
+    let network = refused("tessera_fixture_network.wasm");
+    assert!(
+        network.contains("imports wasi:sockets/")
+            && network.contains("which is never granted to a validator"),
+        "{network}"
+    );
     assert!(
         refused("broken.wasm").contains("does not compile"),
         "{body}"
     );
-    assert_eq!(body["refused"].as_array().unwrap().len(), 4, "{body}");
+    assert_eq!(body["refused"].as_array().unwrap().len(), 5, "{body}");
 
     // An app cannot use a refused plugin's block type, and says why.
     let (status, answer) = server
@@ -216,7 +214,7 @@ async fn components_of_the_wrong_shape_are_refused_by_name_and_the_rest_load() {
     create_apps(&server).await;
     assert_good_calls_answer(&server).await;
     let metrics = metrics(&server).await;
-    assert!(metrics.contains("tessera_plugins_refused 4"), "{metrics}");
+    assert!(metrics.contains("tessera_plugins_refused 5"), "{metrics}");
     drop(server);
     let _ = std::fs::remove_dir_all(plugins);
 }

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{Value as Json, json};
-use tessera_tests::{TestServer, plugins_dir, root, temp_dir};
+use tessera_tests::{
+    TestServer, copy_components, loaded_block_types, plugins_dir, root, temp_dir,
+};
 
 const CRATE: &str = "tessera-plugin-word-count";
 const COMPONENT: &str = "tessera_plugin_word_count.wasm";
@@ -152,24 +154,14 @@ async fn the_plugin_walk_in_the_docs_works_as_written() {
 
     // 5. Install it: beside the core plugins, in a folder of its own.
     let plugins = temp_dir("plugin-walk-plugins");
-    for entry in std::fs::read_dir(plugins_dir()).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|ext| ext == "wasm") {
-            std::fs::copy(&path, plugins.join(path.file_name().unwrap())).unwrap();
-        }
-    }
+    copy_components(&plugins_dir(), &plugins);
     std::fs::copy(&component, plugins.join(COMPONENT)).unwrap();
     let server = TestServer::start_with_plugins("plugin-walk", "UTC", None, &plugins)
         .expect("the server starts with the new plugin");
 
     let (status, body) = server.get("/api/plugins").await;
     assert_eq!(status, 200, "{body}");
-    let loaded: Vec<&str> = body["plugins"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["block_type"].as_str().unwrap())
-        .collect();
+    let loaded = loaded_block_types(&body);
     assert!(loaded.contains(&"acme/word-count"), "{body}");
     assert!(loaded.contains(&"core/number"), "{body}");
 
