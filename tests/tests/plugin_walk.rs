@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{Value as Json, json};
-use tessera_tests::{
-    TestServer, copy_components, loaded_block_types, plugins_dir, root, temp_dir,
-};
+use tessera_tests::{TestServer, copy_components, loaded_block_types, plugins_dir, root, temp_dir};
 
 const CRATE: &str = "tessera-plugin-word-count";
 const COMPONENT: &str = "tessera_plugin_word_count.wasm";
