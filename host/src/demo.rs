@@ -98,6 +98,8 @@ pub async fn load(server: &Server, caller: &Caller) -> anyhow::Result<Vec<String
             rows.push(NewSubmission { id: None, values });
         }
         let (mut taken, mut refused) = (0, 0);
+        // How often each field broke each rule, to say why rows were refused.
+        let mut broken: std::collections::BTreeMap<(String, String), usize> = Default::default();
         for chunk in rows.chunks(BATCH) {
             for outcome in server
                 .submissions
@@ -105,15 +107,31 @@ pub async fn load(server: &Server, caller: &Caller) -> anyhow::Result<Vec<String
                 .await?
             {
                 match outcome {
-                    RowOutcome::Rejected { .. } => refused += 1,
+                    RowOutcome::Rejected { errors } => {
+                        refused += 1;
+                        for error in errors {
+                            *broken.entry((error.field, error.rule)).or_default() += 1;
+                        }
+                    }
                     _ => taken += 1,
                 }
             }
         }
-        report.push(format!(
+        let mut line = format!(
             "{}: {taken} rows loaded, {refused} refused by validation",
             app.name
-        ));
+        );
+        if !broken.is_empty() {
+            let mut counts: Vec<_> = broken.into_iter().collect();
+            counts.sort_by(|a, b| b.1.cmp(&a.1));
+            let reasons: Vec<String> = counts
+                .iter()
+                .take(3)
+                .map(|((field, rule), n)| format!("{field} {rule} ×{n}"))
+                .collect();
+            line.push_str(&format!(" ({})", reasons.join(", ")));
+        }
+        report.push(line);
     }
     Ok(report)
 }

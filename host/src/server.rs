@@ -36,11 +36,25 @@ impl Server {
             &config.plugin_grants(),
         )
         .await
-        .context(
-            "loading plugins (build them with `cargo build --release --target wasm32-wasip2`)",
-        )?;
+        .with_context(|| {
+            format!(
+                "loading plugins from {} (scripts/run builds the core plugins there; \
+                 --plugins-dir names another folder of components)",
+                config.plugins_dir.display()
+            )
+        })?;
         let runtime = Arc::new(runtime);
         let apps = Arc::new(Apps::new(store.clone(), runtime.clone()));
+        for (org, app, block, block_type) in apps.unserved_blocks()? {
+            tracing::warn!(
+                org,
+                app,
+                block,
+                block_type,
+                "server.start no loaded plugin provides this block type; \
+                 submissions to the app fail until it is back"
+            );
+        }
         let index_dir = config.data_dir.join("index");
         let analytics = Arc::new(
             Analytics::open(&index_dir, store.clone(), apps.clone())

@@ -136,6 +136,20 @@ async fn each_hostile_call_fails_alone_with_its_reason() {
         metrics.contains("tessera_plugin_call_seconds_count{plugin=\"test/hostile\""),
         "{metrics}"
     );
+
+    // A plugin that fails while checking a block's config fails the save as
+    // a validator failure, not as the admin's mistake, and saves nothing.
+    let answer = server
+        .post(
+            "/api/apps",
+            &json!({"id": "hanging", "name": "Hanging", "blocks": [
+                {"key": "mode", "type": "test/hostile", "config": {"hang": true}}]}),
+        )
+        .await;
+    assert_validator_failed(&answer, "timeout", "300 ms time limit");
+    let (status, body) = server.get("/api/apps/hanging").await;
+    assert_eq!(status, 404, "{body}");
+    assert_good_calls_answer(&server).await;
     drop(server);
     let _ = std::fs::remove_dir_all(plugins);
 }
@@ -159,17 +173,7 @@ async fn components_of_the_wrong_shape_are_refused_by_name_and_the_rest_load() {
     assert!(!loaded.contains(&"test/half"), "{body}");
     assert!(!loaded.contains(&"test/network"), "{body}");
 
-    let refused = |file: &str| -> String {
-        body["refused"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["file"] == file)
-            .unwrap_or_else(|| panic!("{file} is refused: {body}"))["reason"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let refused = |file: &str| refusal(&body, file);
     let wrong_world = refused("tessera_fixture_command.wasm");
     assert!(
         wrong_world.contains("does not export tessera:plugin/validation@0.1.0")
@@ -322,6 +326,84 @@ async fn hostile_calls_interleaved_with_good_ones_leave_every_good_answer_right(
     assert_eq!(hostile_calls, HOSTILE as u64, "{metrics}");
     drop(server);
     let _ = std::fs::remove_dir_all(plugins);
+}
+
+/// A stray copy of a plugin never replaces the one an app relies on: a block
+/// type that two files provide is refused for both, submissions to a live
+/// app that uses it fail as a validator failure, and `.wasm` files that are
+/// not components are refused with the fix.
+#[tokio::test]
+async fn a_block_type_two_files_provide_is_refused_for_both() {
+    let plugins = plugins_with_fixtures("hostile-clash", &[]);
+    let mut server = TestServer::start_with_plugins("hostile-clash", "UTC", Some(CONFIG), &plugins)
+        .expect("the server starts");
+    create_apps(&server).await;
+    submit(&server, "counts", json!({"n": 42})).await;
+    server.stop();
+
+    // A copy that sorts before the real number plugin, a core module and a
+    // file that is not WebAssembly at all.
+    let number = plugins.join("tessera_plugin_number.wasm");
+    std::fs::copy(&number, plugins.join("aaa_number.wasm")).unwrap();
+    let core_module: &[u8] = &[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+    std::fs::write(plugins.join("core_module.wasm"), core_module).unwrap();
+    std::fs::write(plugins.join("notes.wasm"), "not a plugin\n").unwrap();
+    server
+        .start_again()
+        .expect("the server starts beside the clash");
+
+    let (status, body) = server.get("/api/plugins").await;
+    assert_eq!(status, 200, "{body}");
+    let loaded = loaded_block_types(&body);
+    assert!(!loaded.contains(&"core/number"), "{body}");
+    assert!(loaded.contains(&"test/hostile"), "{body}");
+    let clash = "block type core/number is provided by \
+                 aaa_number.wasm and tessera_plugin_number.wasm";
+    for file in ["aaa_number.wasm", "tessera_plugin_number.wasm"] {
+        let reason = refusal(&body, file);
+        assert!(reason.contains(clash), "{reason}");
+    }
+    let core = refusal(&body, "core_module.wasm");
+    assert!(
+        core.contains("core WebAssembly module, not a component") && core.contains("wasm32-wasip2"),
+        "{core}"
+    );
+    assert!(
+        refusal(&body, "notes.wasm").contains("not WebAssembly"),
+        "{body}"
+    );
+
+    // The live app that uses core/number now fails loudly instead of
+    // accepting what the number plugin would have refused.
+    let (status, answer) = post_values(&server, "counts", json!({"n": 101})).await;
+    assert_eq!(status, 500, "{answer}");
+    assert_eq!(answer["error"]["code"], "validator_failed", "{answer}");
+    assert_eq!(answer["error"]["reason"], "unknown", "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("core/number"),
+        "{answer}"
+    );
+    assert_eq!(ids(&server, "counts").await.len(), 1);
+    submit(&server, "hostile", json!({"mode": "ok"})).await;
+    drop(server);
+    let _ = std::fs::remove_dir_all(plugins);
+}
+
+/// The reason `GET /api/plugins` gives for refusing `file`.
+#[track_caller]
+fn refusal(plugins: &Json, file: &str) -> String {
+    plugins["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["file"] == file)
+        .unwrap_or_else(|| panic!("{file} is refused: {plugins}"))["reason"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 async fn metrics(server: &TestServer) -> String {

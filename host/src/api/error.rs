@@ -114,17 +114,13 @@ impl From<StorageError> for ApiError {
 
 impl From<PluginError> for ApiError {
     fn from(error: PluginError) -> ApiError {
-        match error {
-            PluginError::UnknownBlockType(_) => ApiError::client(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_block_type",
-                error.to_string(),
-            ),
-            other => ApiError::Validator {
-                message: format!("a validator failed: {other}"),
-                plugin: other.plugin().map(str::to_owned),
-                reason: other.reason(),
-            },
+        // A published app whose block type no loaded plugin provides is the
+        // server's problem (a plugin file removed or refused), not the
+        // submitter's: it fails like any other validator, reason `unknown`.
+        ApiError::Validator {
+            message: format!("a validator failed: {error}"),
+            plugin: error.plugin().map(str::to_owned),
+            reason: error.reason(),
         }
     }
 }

@@ -7,6 +7,10 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
+/// The largest body the server takes, for the message that refuses one.
+#[derive(Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
 /// Like `axum::Json`, but a bad body is answered with the path of the field
 /// that broke it (`submissions[3].values`) and serde's reason.
 pub struct Body<T>(pub T);
@@ -15,12 +19,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let limit = request.extensions().get::<BodyLimit>().map(|limit| limit.0);
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
                 let status = rejection.status();
                 if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    let message = "the request body is larger than the server accepts";
+                    let message = match limit {
+                        Some(bytes) => format!(
+                            "the request body is over the server's limit of {bytes} bytes \
+                             (the max_body_bytes setting)"
+                        ),
+                        None => "the request body is larger than the server accepts".into(),
+                    };
                     ApiError::client(status, "body_too_large", message)
                 } else {
                     ApiError::client(status, "unreadable_body", rejection.body_text())

@@ -11,12 +11,12 @@ mod submissions;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post, put};
+use axum::{Extension, Router};
 
 pub use error::ApiError;
 
@@ -55,6 +55,7 @@ pub fn router(server: AppState) -> Router {
             get(submissions::history),
         )
         .route("/apps/{app}/aggregate", post(submissions::aggregate))
+        .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(server.clone(), authenticate));
 
     let body_limit = server.config.max_body_bytes;
@@ -64,7 +65,9 @@ pub fn router(server: AppState) -> Router {
         .route("/metrics", get(metrics))
         .nest("/api", api)
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(Extension(json::BodyLimit(body_limit)))
         .with_state(server)
 }
 
@@ -102,6 +105,15 @@ async fn authenticate(
 
 async fn designer() -> Html<&'static str> {
     Html(include_str!("../../../designer-ui/index.html"))
+}
+
+async fn method_not_allowed() -> ApiError {
+    let message = "this route does not take that method; see docs/api.md";
+    ApiError::client(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        message,
+    )
 }
 
 async fn not_found() -> ApiError {

@@ -66,7 +66,8 @@ impl Apps {
     ) -> Result<App, AppError> {
         let id = match input.id {
             Some(id) => check_slug(&id)?,
-            None => ulid::Ulid::new().to_string().to_lowercase(),
+            // A slug starts with a letter; a ULID may start with a digit.
+            None => format!("app-{}", ulid::Ulid::new().to_string().to_lowercase()),
         };
         let draft = DraftInput {
             name: input.name,
@@ -180,6 +181,29 @@ impl Apps {
         Ok(apps)
     }
 
+    /// Every block of a live app, in any org, whose block type no loaded
+    /// plugin provides, as `(org, app, block key, block type)`: submissions
+    /// to such an app fail until the plugin is back.
+    pub fn unserved_blocks(&self) -> Result<Vec<(String, String, String, String)>, AppError> {
+        let mut unserved = Vec::new();
+        for entry in self.store.apps.iter() {
+            let (key, bytes) = entry?;
+            let app: App = storage::decode(&key, &bytes)?;
+            let Some(live) = app.live_version else {
+                continue;
+            };
+            let key = String::from_utf8_lossy(&key);
+            let org = key.split('/').next().unwrap_or_default();
+            for block in self.version(org, &app.id, live)?.blocks {
+                if self.runtime.plugin(&block.block_type).is_err() {
+                    let app = app.id.clone();
+                    unserved.push((org.to_owned(), app, block.key, block.block_type));
+                }
+            }
+        }
+        Ok(unserved)
+    }
+
     /// One version of an app.
     pub fn version(&self, org: &str, id: &str, version: u32) -> Result<AppVersion, AppError> {
         storage::get(&self.store.versions, &version_key(org, id, version))?.ok_or_else(|| {
@@ -246,7 +270,8 @@ impl Apps {
                 .await
             {
                 Ok(block) => blocks.push(block),
-                Err(error) => errors.push(error),
+                Err(Rejected::Field(error)) => errors.push(error),
+                Err(Rejected::Plugin(error)) => return Err(AppError::Plugin(error)),
             }
         }
         if errors.is_empty() {
@@ -262,13 +287,13 @@ impl Apps {
         input: &BlockInput,
         all: &[BlockInput],
         records: Arc<dyn RecordsReader>,
-    ) -> Result<Block, FieldError> {
+    ) -> Result<Block, Rejected> {
         let at = |part: &str| format!("blocks[{index}].{part}");
         check_block_key(&input.key)
             .map_err(|message| FieldError::new(at("key"), "key", message))?;
         if all.iter().take(index).any(|other| other.key == input.key) {
             let message = format!("{:?} is used by an earlier block", input.key);
-            return Err(FieldError::new(at("key"), "duplicate", message));
+            return Err(FieldError::new(at("key"), "duplicate", message).into());
         }
 
         let config = input
@@ -276,11 +301,7 @@ impl Apps {
             .clone()
             .unwrap_or_else(|| Json::Object(Default::default()));
         if !config.is_object() {
-            return Err(FieldError::new(
-                at("config"),
-                "type",
-                "must be a JSON object",
-            ));
+            return Err(FieldError::new(at("config"), "type", "must be a JSON object").into());
         }
         let checked = self
             .runtime
@@ -288,16 +309,20 @@ impl Apps {
             .await;
         let kind: ValueKind = match checked {
             Ok(Ok(kind)) => kind.into(),
-            Ok(Err(message)) => return Err(FieldError::new(at("config"), "config", message)),
+            Ok(Err(message)) => {
+                return Err(FieldError::new(at("config"), "config", message).into());
+            }
             Err(PluginError::UnknownBlockType(name)) => {
                 let message = format!("no installed plugin provides block type {name:?}");
-                return Err(FieldError::new(at("type"), "unknown-type", message));
+                return Err(FieldError::new(at("type"), "unknown-type", message).into());
             }
-            Err(other) => return Err(FieldError::new(at("config"), "plugin", other.to_string())),
+            // The plugin failed, not the admin: the whole save fails as a
+            // validator failure rather than a mistake in the draft.
+            Err(other) => return Err(Rejected::Plugin(other)),
         };
         if input.unique && !matches!(kind, ValueKind::Text | ValueKind::Number) {
             let message = "only text and number blocks can be unique";
-            return Err(FieldError::new(at("unique"), "unique", message));
+            return Err(FieldError::new(at("unique"), "unique", message).into());
         }
         Ok(Block {
             key: input.key.clone(),
@@ -308,6 +333,20 @@ impl Apps {
             config,
             kind,
         })
+    }
+}
+
+/// Why a block of a draft was not accepted.
+enum Rejected {
+    /// The admin's mistake, reported with the other broken rules.
+    Field(FieldError),
+    /// The block's plugin failed while checking its config.
+    Plugin(PluginError),
+}
+
+impl From<FieldError> for Rejected {
+    fn from(error: FieldError) -> Rejected {
+        Rejected::Field(error)
     }
 }
 

@@ -202,6 +202,19 @@ impl Runtime {
                     message: state.panic.clone().unwrap_or_default(),
                 };
             }
+            // Rust puts its stack at the bottom of linear memory, so deep
+            // recursion there runs off address 0 rather than off the engine's
+            // call stack: say so, since a bad pointer reads the same.
+            Some(Trap::MemoryOutOfBounds) => {
+                return PluginError::Trapped {
+                    plugin: plugin_label,
+                    message: format!(
+                        "{} (a bad pointer, or its stack in linear memory overflowed: \
+                         unbounded recursion?)",
+                        error.root_cause()
+                    ),
+                };
+            }
             _ => {}
         }
         PluginError::Trapped {

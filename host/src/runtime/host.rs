@@ -126,7 +126,7 @@ impl log::Host for PluginState {
             while !message.is_char_boundary(end) {
                 end -= 1;
             }
-            self.panic = Some(message[..end].replace('\n', ": "));
+            self.panic = Some(message[..end].replace(":\n", ": ").replace('\n', ": "));
         }
     }
 }

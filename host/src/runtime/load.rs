@@ -45,9 +45,11 @@ impl Runtime {
     /// Loads every component in `dir`: checks its exports and imports
     /// against the validator world and its grants, compiles it (or loads the
     /// artifact cached in `cache_dir`) and asks which block type it
-    /// provides. A component that fails any step is refused with the reason
-    /// and the others load; only an unreadable folder or an engine that
-    /// cannot start is an error. Core modules and other files are skipped.
+    /// provides. A `.wasm` file that fails any step is refused with the
+    /// reason and the others load; only an unreadable folder or an engine
+    /// that cannot start is an error. A block type that two files provide is
+    /// refused for both, whichever name sorts first: an extra file in the
+    /// folder must not silently replace the validator an app relies on.
     pub async fn load(
         dir: &Path,
         cache_dir: Option<&Path>,
@@ -65,7 +67,8 @@ impl Runtime {
             metrics: Metrics::new(),
         };
         let mut linkers = HashMap::new();
-        for path in component_files(dir)? {
+        let mut loaded = Vec::new();
+        for path in wasm_files(dir)? {
             let file = file_name(&path);
             let stem = file.trim_end_matches(".wasm").to_owned();
             let mut granted = grants.get(&stem).cloned().unwrap_or_default();
@@ -75,15 +78,15 @@ impl Runtime {
                 let linker = new_linker(&runtime.engine, &granted)?;
                 linkers.insert(granted.clone(), linker);
             }
-            let outcome = runtime
+            match runtime
                 .load_one(&linkers[&granted], &path, cache_dir, &stem, granted)
                 .await
-                .and_then(|plugin| runtime.register(plugin));
-            if let Err(reason) = outcome {
-                tracing::error!(file, %reason, "runtime.load plugin refused");
-                runtime.refused.push(Refusal { file, reason });
+            {
+                Ok(plugin) => loaded.push(plugin),
+                Err(reason) => runtime.refuse(file, reason),
             }
         }
+        runtime.register(loaded);
         runtime
             .metrics
             .set_counts(runtime.plugins.len(), runtime.refused.len());
@@ -100,6 +103,7 @@ impl Runtime {
         grants: Vec<Capability>,
     ) -> Result<Plugin, String> {
         let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+        check_header(&bytes)?;
         let digest: [u8; 32] = Sha256::digest(&bytes).into();
         let version = hex::encode(&digest[..6]);
 
@@ -129,8 +133,6 @@ impl Runtime {
             .map_err(|e| format!("describe failed: {e}"))?;
         plugin.block_type = described.name;
         plugin.description = described.description;
-        plugin.metrics = Some(self.metrics.for_plugin(&plugin.block_type, &plugin.version));
-        tracing::info!(plugin = %plugin.label(), file = plugin.file, "runtime.load plugin loaded");
         Ok(plugin)
     }
 
@@ -154,22 +156,47 @@ impl Runtime {
         }
     }
 
-    fn register(&mut self, plugin: Plugin) -> Result<(), String> {
-        if plugin.block_type.is_empty() || plugin.block_type.len() > 64 {
-            return Err(format!(
-                "it names its block type {:?}; a block type is 1 to 64 bytes",
-                plugin.block_type
-            ));
+    fn refuse(&mut self, file: String, reason: String) {
+        tracing::error!(file, %reason, "runtime.load plugin refused");
+        self.refused.push(Refusal { file, reason });
+    }
+
+    /// Registers each plugin under its block type, refusing a bad name and
+    /// every file of a block type that more than one file provides.
+    fn register(&mut self, loaded: Vec<Plugin>) {
+        let mut by_type: BTreeMap<String, Vec<Plugin>> = BTreeMap::new();
+        for plugin in loaded {
+            if plugin.block_type.is_empty() || plugin.block_type.len() > 64 {
+                let reason = format!(
+                    "it names its block type {:?}; a block type is 1 to 64 bytes",
+                    plugin.block_type
+                );
+                self.refuse(plugin.file, reason);
+            } else {
+                by_type
+                    .entry(plugin.block_type.clone())
+                    .or_default()
+                    .push(plugin);
+            }
         }
-        if let Some(first) = self.plugins.get(&plugin.block_type) {
-            return Err(format!(
-                "{} already provides block type {}",
-                first.file, plugin.block_type
-            ));
+        for (block_type, mut plugins) in by_type {
+            if plugins.len() == 1 {
+                let mut plugin = plugins.remove(0);
+                plugin.metrics = Some(self.metrics.for_plugin(&block_type, &plugin.version));
+                let (label, file) = (plugin.label(), &plugin.file);
+                tracing::info!(plugin = %label, file, "runtime.load plugin loaded");
+                self.plugins.insert(block_type, Arc::new(plugin));
+                continue;
+            }
+            let files: Vec<&str> = plugins.iter().map(|p| p.file.as_str()).collect();
+            let reason = format!(
+                "block type {block_type} is provided by {}; keep one of them in the plugins folder",
+                files.join(" and ")
+            );
+            for plugin in plugins {
+                self.refuse(plugin.file, reason.clone());
+            }
         }
-        self.plugins
-            .insert(plugin.block_type.clone(), Arc::new(plugin));
-        Ok(())
     }
 }
 
@@ -268,7 +295,7 @@ impl HasData for Io {
     type Data<'a> = &'a mut ResourceTable;
 }
 
-fn component_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
+fn wasm_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     let folder_error = |source| LoadError::Folder {
         path: dir.to_owned(),
         source,
@@ -276,7 +303,7 @@ fn component_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(folder_error)? {
         let path = entry.map_err(folder_error)?.path();
-        if path.extension().is_some_and(|ext| ext == "wasm") && is_component(&path) {
+        if path.extension().is_some_and(|ext| ext == "wasm") && path.is_file() {
             files.push(path);
         }
     }
@@ -284,12 +311,27 @@ fn component_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     Ok(files)
 }
 
-fn is_component(path: &Path) -> bool {
-    use std::io::Read;
-    let mut header = [0u8; 8];
-    std::fs::File::open(path)
-        .and_then(|mut file| file.read_exact(&mut header))
-        .is_ok_and(|()| header == COMPONENT_HEADER)
+/// Tells a component from a core module or a file that is not WebAssembly,
+/// with the fix a plugin author needs.
+fn check_header(bytes: &[u8]) -> Result<(), String> {
+    const MAGIC: [u8; 4] = [0x00, 0x61, 0x73, 0x6d];
+    const CORE_MODULE: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+    if bytes.starts_with(&COMPONENT_HEADER) {
+        Ok(())
+    } else if bytes.starts_with(&CORE_MODULE) {
+        Err(
+            "it is a core WebAssembly module, not a component; build it with \
+             `cargo build --release --target wasm32-wasip2` (see docs/plugins.md)"
+                .into(),
+        )
+    } else if bytes.starts_with(&MAGIC) {
+        Err("it is WebAssembly of a version this server does not know, not a component".into())
+    } else {
+        Err(
+            "it is not WebAssembly: a component starts with the bytes 00 61 73 6d 0d 00 01 00"
+                .into(),
+        )
+    }
 }
 
 fn start_epoch_ticker(engine: Engine) {

@@ -59,7 +59,7 @@ impl Metrics {
         registry.register(
             "tessera_plugin_calls",
             "Plugin calls by plugin, version and outcome (ok, timeout, memory, \
-             stack, panic, trap, output, malformed)",
+             stack, panic, trap, output, malformed, refused)",
             calls.clone(),
         );
         registry.register(

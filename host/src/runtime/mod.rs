@@ -125,7 +125,10 @@ impl Plugin {
 /// the limit when one was hit.
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
-    #[error("no plugin provides block type {0:?}")]
+    #[error(
+        "no loaded plugin provides block type {0:?}: its file is missing from the plugins \
+         folder or was refused (see GET /api/plugins)"
+    )]
     UnknownBlockType(String),
     #[error("plugin {plugin} failed: {message}")]
     Trapped { plugin: String, message: String },

@@ -110,6 +110,17 @@ async fn an_app_that_does_not_exist_is_not_found(server: &TestServer) {
     for (path, body) in requests {
         assert_error(&server.post(path, &body).await, 404, "not_found");
     }
+    // A route that exists, with a method it does not take, answers in the
+    // same error shape.
+    let answer = server
+        .call("DELETE", "/api/apps/inspections/publish", None)
+        .await;
+    assert_error(&answer, 405, "method_not_allowed");
+    assert_error(
+        &server.call("PUT", "/metrics", None).await,
+        405,
+        "method_not_allowed",
+    );
 }
 
 #[tokio::test]
@@ -119,10 +130,12 @@ async fn bodies_and_batches_over_the_configured_limits_are_refused_whole() -> an
     create_app(&server, inspections()).await;
 
     let long_site = json!({"site": "x".repeat(5_000)});
-    assert_error(
-        &post_values(&server, "inspections", long_site).await,
-        413,
-        "body_too_large",
+    let answer = post_values(&server, "inspections", long_site).await;
+    assert_error(&answer, 413, "body_too_large");
+    assert!(
+        message(&answer.1).contains("limit of 4096 bytes (the max_body_bytes setting)"),
+        "{}",
+        answer.1
     );
     let big_app = json!({"id": "big", "name": "x".repeat(5_000)});
     assert_error(
