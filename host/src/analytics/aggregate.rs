@@ -26,7 +26,10 @@ const MAX_GROUPS: usize = 10_000;
 
 /// An aggregation request.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an aggregation: an object with \"metrics\" and an optional \"group_by\""
+)]
 pub struct AggregateRequest {
     /// What to compute; `[{"op": "count"}]` when absent.
     #[serde(default)]

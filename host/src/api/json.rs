@@ -44,11 +44,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 Err(error) => Err(ApiError::bad_json("body".into(), error.to_string())),
             },
             Err(error) => {
+                // A body cut short ends its path in `?`, the segment serde
+                // could not reach: name the part that was being read.
                 let path = error.path().to_string();
-                let field = if path == "." {
+                let path = path.trim_end_matches('?').trim_end_matches('.');
+                let field = if path.is_empty() {
                     "body".to_string()
                 } else {
-                    path
+                    path.to_string()
                 };
                 Err(ApiError::bad_json(field, error.into_inner().to_string()))
             }

@@ -44,7 +44,10 @@ pub async fn create(
 
 /// The body of a batch create.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a batch: an object with \"submissions\", a list of submissions"
+)]
 pub struct Batch {
     submissions: Vec<NewSubmission>,
 }

@@ -65,7 +65,10 @@ pub struct Block {
 
 /// A block as an admin sends it.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a block: an object with \"key\" and \"type\""
+)]
 pub struct BlockInput {
     pub key: String,
     #[serde(rename = "type")]
@@ -82,7 +85,10 @@ pub struct BlockInput {
 
 /// The body of a draft save.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a draft: an object with \"name\" and \"blocks\""
+)]
 pub struct DraftInput {
     pub name: String,
     pub blocks: Vec<BlockInput>,
@@ -90,7 +96,10 @@ pub struct DraftInput {
 
 /// The body of an app creation.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an app: an object with \"name\" and \"blocks\""
+)]
 pub struct NewApp {
     /// A slug such as `flights`; generated when absent.
     #[serde(default)]

@@ -31,7 +31,10 @@ pub struct Submission {
 
 /// One submission in a create request.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a submission: an object with \"values\" and an optional \"id\""
+)]
 pub struct NewSubmission {
     /// A ULID chosen by the client, so a retry is recognised.
     #[serde(default)]
@@ -42,7 +45,7 @@ pub struct NewSubmission {
 
 /// The body of an edit: the blocks to change; `null` clears one.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "an edit: an object with \"values\"")]
 pub struct ValuesPatch {
     #[serde(deserialize_with = "distinct_keys")]
     pub values: Map<String, Json>,

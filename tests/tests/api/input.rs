@@ -29,10 +29,17 @@ async fn bodies_that_are_not_the_expected_json_are_refused(server: &TestServer) 
     let path = "/api/apps/inspections/submissions";
     let token = Some(server.token.as_str());
     let cut_short = br#"{"values": {"site": "Depot""#;
-    assert_error(
-        &send_raw(server, "POST", path, token, cut_short).await,
-        400,
-        "invalid_json",
+    let answer = send_raw(server, "POST", path, token, cut_short).await;
+    assert_error(&answer, 400, "invalid_json");
+    // The field named is the one being read when the body ran out.
+    assert_rules(&answer, 400, &["values:json"]);
+
+    let answer = send_raw(server, "POST", path, token, b"[]").await;
+    assert_rules(&answer, 400, &["body:json"]);
+    assert!(
+        message(&answer.1).contains("expected a submission: an object with \"values\""),
+        "{}",
+        answer.1
     );
 
     let cases = [
