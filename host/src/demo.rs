@@ -7,8 +7,9 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::apps::NewApp;
+use crate::apps::{AppError, NewApp};
 use crate::auth::Caller;
+use crate::runtime::Runtime;
 use crate::server::Server;
 use crate::submissions::{NewSubmission, RowOutcome};
 
@@ -28,6 +29,21 @@ pub const APPS: [(&str, &str); 3] = [
         include_str!("../demo/flights-sample.csv"),
     ),
 ];
+
+/// The block types the demo apps use that no loaded plugin provides, so a
+/// first start can refuse before it writes anything.
+pub fn missing_block_types(runtime: &Runtime) -> anyhow::Result<Vec<String>> {
+    let mut missing = Vec::new();
+    for (definition, _) in APPS {
+        let app: NewApp = serde_json::from_str(definition)?;
+        for block in app.blocks {
+            if runtime.plugin(&block.block_type).is_err() && !missing.contains(&block.block_type) {
+                missing.push(block.block_type);
+            }
+        }
+    }
+    Ok(missing)
+}
 
 /// Rows per batch when loading.
 const BATCH: usize = 2_000;
@@ -88,7 +104,17 @@ pub async fn load(server: &Server, caller: &Caller) -> anyhow::Result<Vec<String
         let app = server
             .apps
             .create(&caller.org.id, new_app, server.records(caller))
-            .await?;
+            .await
+            .map_err(|error| match error {
+                AppError::Invalid(ref errors) => {
+                    let broken: Vec<String> = errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect();
+                    anyhow::anyhow!("{error}: {}", broken.join("; "))
+                }
+                other => other.into(),
+            })?;
 
         let mut reader = csv::Reader::from_reader(data.as_bytes());
         let headers = reader.headers()?.clone();

@@ -52,7 +52,7 @@ impl Server {
                 block,
                 block_type,
                 "server.start no loaded plugin provides this block type; \
-                 submissions to the app fail until it is back"
+                 submissions that fill in the block fail until it is back"
             );
         }
         let index_dir = config.data_dir.join("index");
@@ -95,6 +95,17 @@ impl Server {
 /// Runs `tessera serve` until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let server = Server::start(config).await?;
+    let first_start = server.store.orgs.iter().next().is_none();
+    if first_start && server.config.demo {
+        let missing = crate::demo::missing_block_types(&server.runtime)?;
+        if !missing.is_empty() {
+            anyhow::bail!(
+                "the demo workspace needs block types that no loaded plugin provides: {}; \
+                 the log above says which plugin files were refused; no org was made",
+                missing.join(", ")
+            );
+        }
+    }
     let first = auth::ensure_first_org(&server.store, &server.config.time_zone)?;
     if first.is_none() {
         println!(

@@ -95,7 +95,7 @@ async fn each_hostile_call_fails_alone_with_its_reason() {
         ("loop", "timeout", "300 ms time limit"),
         ("sleep", "timeout", "300 ms time limit"),
         ("memory", "memory", "memory limit of 33554432 bytes"),
-        ("recurse", "stack", "ran out of stack"),
+        ("recurse", "stack", "ran out of its 524288 byte stack"),
         ("panic", "panic", "the hostile fixture panics on request"),
         ("trap", "trap", "unreachable"),
         ("huge", "output", "over its output limit of 1048576"),
@@ -182,7 +182,7 @@ async fn components_of_the_wrong_shape_are_refused_by_name_and_the_rest_load() {
     );
     let half = refused("tessera_fixture_half_validator.wasm");
     assert!(
-        half.contains("lacks the function check-config and validate"),
+        half.contains("lacks the functions check-config and validate"),
         "{half}"
     );
     let ungranted = refused("tessera_plugin_lookup.wasm");
@@ -339,6 +339,12 @@ async fn a_block_type_two_files_provide_is_refused_for_both() {
         .expect("the server starts");
     create_apps(&server).await;
     submit(&server, "counts", json!({"n": 42})).await;
+    let draft = json!({"name": "Counts", "blocks": [
+        {"key": "n", "type": "core/number", "required": true}]});
+    let (status, body) = server
+        .call("PUT", "/api/apps/counts/draft", Some(&draft))
+        .await;
+    assert_eq!(status, 200, "{body}");
     server.stop();
 
     // A copy that sorts before the real number plugin, a core module and a
@@ -348,6 +354,7 @@ async fn a_block_type_two_files_provide_is_refused_for_both() {
     let core_module: &[u8] = &[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
     std::fs::write(plugins.join("core_module.wasm"), core_module).unwrap();
     std::fs::write(plugins.join("notes.wasm"), "not a plugin\n").unwrap();
+    std::fs::write(plugins.join("SHOUTED.WASM"), "").unwrap();
     server
         .start_again()
         .expect("the server starts beside the clash");
@@ -372,6 +379,10 @@ async fn a_block_type_two_files_provide_is_refused_for_both() {
         refusal(&body, "notes.wasm").contains("not WebAssembly"),
         "{body}"
     );
+    assert!(
+        refusal(&body, "SHOUTED.WASM").contains("not WebAssembly"),
+        "{body}"
+    );
 
     // The live app that uses core/number now fails loudly instead of
     // accepting what the number plugin would have refused.
@@ -379,6 +390,7 @@ async fn a_block_type_two_files_provide_is_refused_for_both() {
     assert_eq!(status, 500, "{answer}");
     assert_eq!(answer["error"]["code"], "validator_failed", "{answer}");
     assert_eq!(answer["error"]["reason"], "unknown", "{answer}");
+    assert_eq!(answer["error"]["plugin"], "core/number", "{answer}");
     assert!(
         answer["error"]["message"]
             .as_str()
@@ -388,6 +400,10 @@ async fn a_block_type_two_files_provide_is_refused_for_both() {
     );
     assert_eq!(ids(&server, "counts").await.len(), 1);
     submit(&server, "hostile", json!({"mode": "ok"})).await;
+
+    // The draft saved while the plugin was there cannot go live without it.
+    let answer = server.post("/api/apps/counts/publish", &json!({})).await;
+    assert_rules(&answer, 422, &["blocks[0].type:unknown-type"]);
     drop(server);
     let _ = std::fs::remove_dir_all(plugins);
 }

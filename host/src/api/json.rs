@@ -34,9 +34,29 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                     };
                     ApiError::client(status, "body_too_large", message)
                 } else {
-                    ApiError::client(status, "unreadable_body", rejection.body_text())
+                    let message = format!(
+                        "the request body could not be read in full: {}",
+                        rejection.body_text()
+                    );
+                    ApiError::client(status, "unreadable_body", message)
                 }
             })?;
+        // Every request body is a JSON object. serde would also take a
+        // struct written as an array of its fields, and explain any other
+        // mistake in terms of the fields it wanted.
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => {}
+            first => {
+                let what = match first {
+                    None => "empty",
+                    Some(b'[') => "an array",
+                    Some(b'"') => "a string",
+                    Some(_) => "not an object",
+                };
+                let message = format!("the request body must be a JSON object; this one is {what}");
+                return Err(ApiError::bad_json("body".into(), message));
+            }
+        }
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize(&mut deserializer) {
             Ok(value) => match deserializer.end() {

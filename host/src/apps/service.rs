@@ -134,6 +134,23 @@ impl Apps {
             .draft_version
             .ok_or_else(|| AppError::NoDraft(id.into()))?;
         let mut frozen = self.version(org, id, version)?;
+        // The draft was checked when saved; its plugins may have gone since.
+        let unserved: Vec<FieldError> = frozen
+            .blocks
+            .iter()
+            .enumerate()
+            .filter(|(_, block)| self.runtime.plugin(&block.block_type).is_err())
+            .map(|(index, block)| {
+                let message = format!(
+                    "no loaded plugin provides block type {:?}",
+                    block.block_type
+                );
+                FieldError::new(format!("blocks[{index}].type"), "unknown-type", message)
+            })
+            .collect();
+        if !unserved.is_empty() {
+            return Err(AppError::Invalid(unserved));
+        }
         frozen.state = VersionState::Published;
         frozen.published_at = Some(Utc::now());
         app.live_version = Some(version);

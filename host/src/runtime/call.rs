@@ -194,6 +194,7 @@ impl Runtime {
             Some(Trap::StackOverflow) => {
                 return PluginError::Stack {
                     plugin: plugin_label,
+                    limit_bytes: super::MAX_WASM_STACK,
                 };
             }
             Some(Trap::UnreachableCodeReached) if state.panic.is_some() => {

@@ -84,7 +84,8 @@ pub fn inspect(
         .collect();
     if !missing.is_empty() {
         return Err(format!(
-            "its export {VALIDATION} lacks the function {}",
+            "its export {VALIDATION} lacks the function{} {}",
+            if missing.len() > 1 { "s" } else { "" },
             missing.join(" and ")
         ));
     }

@@ -68,9 +68,26 @@ impl Runtime {
         };
         let mut linkers = HashMap::new();
         let mut loaded = Vec::new();
-        for path in wasm_files(dir)? {
+        let files = wasm_files(dir)?;
+        for name in grants.keys() {
+            if !files
+                .iter()
+                .any(|path| path.file_stem().is_some_and(|s| s == name.as_str()))
+            {
+                tracing::warn!(
+                    grant = name,
+                    dir = %dir.display(),
+                    "runtime.load plugin_grants names a file that is not in the plugins folder"
+                );
+            }
+        }
+        for path in files {
             let file = file_name(&path);
-            let stem = file.trim_end_matches(".wasm").to_owned();
+            let stem = path
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
             let mut granted = grants.get(&stem).cloned().unwrap_or_default();
             granted.sort();
             granted.dedup();
@@ -230,6 +247,7 @@ fn new_engine(limits: &PluginLimits) -> Result<Engine, LoadError> {
     let mut config = Config::new();
     config
         .epoch_interruption(true)
+        .max_wasm_stack(super::MAX_WASM_STACK)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&config).map_err(|e| LoadError::Engine(format!("{e:#}")))
 }
@@ -303,7 +321,12 @@ fn wasm_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(folder_error)? {
         let path = entry.map_err(folder_error)?.path();
-        if path.extension().is_some_and(|ext| ext == "wasm") && path.is_file() {
+        // Any case of `.wasm`, and anything but a folder: a dangling link
+        // is refused as unreadable rather than skipped without a word.
+        let wasm = path
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("wasm"));
+        if wasm && !path.is_dir() {
             files.push(path);
         }
     }

@@ -41,6 +41,10 @@ use crate::config::PluginLimits;
 /// How often the epoch advances; deadlines are counted in these ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
+/// The engine's stack for a plugin's WebAssembly frames (wasmtime's default,
+/// stated so that a stack overflow can name it).
+const MAX_WASM_STACK: usize = 512 << 10;
+
 /// What a batch allows a plugin to answer: violations of its own rows and
 /// fields, at most one per value, with short texts.
 struct BatchShape {
@@ -138,8 +142,8 @@ pub enum PluginError {
     Timeout { plugin: String, limit_ms: u64 },
     #[error("plugin {plugin} went over its memory limit of {limit_bytes} bytes")]
     Memory { plugin: String, limit_bytes: usize },
-    #[error("plugin {plugin} ran out of stack (unbounded recursion?)")]
-    Stack { plugin: String },
+    #[error("plugin {plugin} ran out of its {limit_bytes} byte stack (unbounded recursion?)")]
+    Stack { plugin: String, limit_bytes: usize },
     #[error("plugin {plugin} answered {bytes} bytes, over its output limit of {limit_bytes}")]
     Output {
         plugin: String,
@@ -168,15 +172,16 @@ impl PluginError {
         }
     }
 
-    /// The `block_type@version` of the plugin that failed, if one was found.
+    /// The `block_type@version` of the plugin that failed, or the bare
+    /// block type when no plugin provides it.
     pub fn plugin(&self) -> Option<&str> {
         match self {
-            PluginError::UnknownBlockType(_) => None,
+            PluginError::UnknownBlockType(block_type) => Some(block_type),
             PluginError::Trapped { plugin, .. }
             | PluginError::Panicked { plugin, .. }
             | PluginError::Timeout { plugin, .. }
             | PluginError::Memory { plugin, .. }
-            | PluginError::Stack { plugin }
+            | PluginError::Stack { plugin, .. }
             | PluginError::Output { plugin, .. }
             | PluginError::Refused { plugin, .. }
             | PluginError::Malformed { plugin, .. } => Some(plugin),

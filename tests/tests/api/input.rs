@@ -37,7 +37,7 @@ async fn bodies_that_are_not_the_expected_json_are_refused(server: &TestServer) 
     let answer = send_raw(server, "POST", path, token, b"[]").await;
     assert_rules(&answer, 400, &["body:json"]);
     assert!(
-        message(&answer.1).contains("expected a submission: an object with \"values\""),
+        message(&answer.1).contains("must be a JSON object; this one is an array"),
         "{}",
         answer.1
     );
