@@ -43,6 +43,20 @@ impl Server {
                 config.plugins_dir.display()
             )
         })?;
+        // A grant for a file that is not there is usually a misspelt name.
+        let files: Vec<&str> = (runtime.plugins().iter().map(|p| p.file.as_str()))
+            .chain(runtime.refused().iter().map(|r| r.file.as_str()))
+            .collect();
+        for name in config.plugin_grants.keys() {
+            let named = |file: &&str| file.rsplit_once('.').is_some_and(|(stem, _)| stem == name);
+            if !files.iter().any(|file| named(file)) {
+                tracing::warn!(
+                    grant = name,
+                    dir = %config.plugins_dir.display(),
+                    "server.start plugin_grants names a file that is not in the plugins folder"
+                );
+            }
+        }
         let runtime = Arc::new(runtime);
         let apps = Arc::new(Apps::new(store.clone(), runtime.clone()));
         for (org, app, block, block_type) in apps.unserved_blocks()? {

@@ -408,6 +408,68 @@ async fn a_block_type_two_files_provide_is_refused_for_both() {
     let _ = std::fs::remove_dir_all(plugins);
 }
 
+/// A first start with `--demo` on a folder that lacks plugins the demo apps
+/// need stops with their block types named, before it makes the org, so a
+/// later start on the right folder still gets the demo.
+#[test]
+fn a_demo_first_start_without_its_plugins_names_them_and_makes_no_org() {
+    let plugins = temp_dir("hostile-demo-plugins");
+    let number = "tessera_plugin_number.wasm";
+    std::fs::copy(plugins_dir().join(number), plugins.join(number)).unwrap();
+    let data = temp_dir("hostile-demo-data");
+    let output = std::process::Command::new(tessera_tests::server_binary())
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0", "--demo"])
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--plugins-dir")
+        .arg(&plugins)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    let error = stderr
+        .lines()
+        .find(|line| line.starts_with("Error: "))
+        .unwrap_or_else(|| panic!("an error line: {stderr}"));
+    assert!(
+        error.contains("the demo workspace needs block types that no loaded plugin provides")
+            && error.contains("core/text")
+            && error.contains("core/lookup")
+            && !error.contains("core/number"),
+        "{error}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("tsr_"), "no token was issued: {stdout}");
+
+    // With the full folder, the same data folder gets its first start.
+    let mut server = std::process::Command::new(tessera_tests::server_binary())
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0", "--demo"])
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--plugins-dir")
+        .arg(plugins_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = std::io::BufRead::lines(std::io::BufReader::new(server.stdout.take().unwrap()));
+    let printed: Vec<String> = lines
+        .map_while(Result::ok)
+        .take_while(|line| !line.starts_with("Tessera is listening"))
+        .collect();
+    let _ = server.kill();
+    let _ = server.wait();
+    let printed = printed.join("\n");
+    assert!(
+        printed.contains("tsr_") && printed.contains("Demo Flights:"),
+        "{printed}"
+    );
+    let _ = std::fs::remove_dir_all(plugins);
+    let _ = std::fs::remove_dir_all(data);
+}
+
 /// The reason `GET /api/plugins` gives for refusing `file`.
 #[track_caller]
 fn refusal(plugins: &Json, file: &str) -> String {

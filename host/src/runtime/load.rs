@@ -68,20 +68,7 @@ impl Runtime {
         };
         let mut linkers = HashMap::new();
         let mut loaded = Vec::new();
-        let files = wasm_files(dir)?;
-        for name in grants.keys() {
-            if !files
-                .iter()
-                .any(|path| path.file_stem().is_some_and(|s| s == name.as_str()))
-            {
-                tracing::warn!(
-                    grant = name,
-                    dir = %dir.display(),
-                    "runtime.load plugin_grants names a file that is not in the plugins folder"
-                );
-            }
-        }
-        for path in files {
+        for path in wasm_files(dir)? {
             let file = file_name(&path);
             let stem = path
                 .file_stem()
