@@ -81,8 +81,12 @@ pub async fn publish(
 pub async fn version(
     State(server): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path((app, version)): Path<(String, u32)>,
+    Path((app, version)): Path<(String, String)>,
 ) -> Result<Json<AppVersion>, ApiError> {
+    let version: u32 = version.parse().map_err(|_| {
+        let message = format!("a version is a whole number such as 1 or 2, not {version:?}");
+        ApiError::client(StatusCode::BAD_REQUEST, "invalid_path", message)
+    })?;
     // A missing app is named as such, not as a missing version of it.
     server.apps.get(&caller.org.id, &app)?;
     Ok(Json(server.apps.version(&caller.org.id, &app, version)?))

@@ -27,9 +27,9 @@ const MAX_SCANNED_PER_PAGE: usize = 100_000;
 impl Submissions {
     /// One submission.
     pub fn get(&self, org: &str, app: &str, id: &str) -> Result<Submission, SubmissionError> {
-        let id = id.to_ascii_uppercase();
-        let id = id.as_str();
-        storage::get(&self.store.subs, &storage::key(&[org, app, id]))?
+        // Ids are stored upper case; the error names the id as it was asked.
+        let canonical = id.to_ascii_uppercase();
+        storage::get(&self.store.subs, &storage::key(&[org, app, &canonical]))?
             .ok_or_else(|| SubmissionError::NotFound(id.into()))
     }
 

@@ -259,4 +259,9 @@ async fn versions_can_be_read_back_by_number(server: &TestServer) {
     );
     let answer = server.get("/api/apps/survey/versions/latest").await;
     assert_error(&answer, 400, "invalid_path");
+    assert!(
+        message(&answer.1).contains("a version is a whole number such as 1 or 2, not \"latest\""),
+        "{}",
+        answer.1
+    );
 }

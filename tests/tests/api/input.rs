@@ -117,6 +117,17 @@ async fn an_app_that_does_not_exist_is_not_found(server: &TestServer) {
     for (path, body) in requests {
         assert_error(&server.post(path, &body).await, 404, "not_found");
     }
+    // An unknown submission is named as it was asked.
+    let answer = server
+        .get("/api/apps/inspections/submissions/hello-world")
+        .await;
+    assert_error(&answer, 404, "not_found");
+    assert!(
+        message(&answer.1).contains("\"hello-world\""),
+        "{}",
+        answer.1
+    );
+
     // A route that exists, with a method it does not take, answers in the
     // same error shape.
     let answer = server
