@@ -37,7 +37,7 @@ pub fn missing_block_types(runtime: &Runtime) -> anyhow::Result<Vec<String>> {
     for (definition, _) in APPS {
         let app: NewApp = serde_json::from_str(definition)?;
         for block in app.blocks {
-            if runtime.plugin(&block.block_type).is_err() && !missing.contains(&block.block_type) {
+            if !runtime.provides(&block.block_type) && !missing.contains(&block.block_type) {
                 missing.push(block.block_type);
             }
         }

@@ -48,8 +48,8 @@ impl Server {
             .chain(runtime.refused().iter().map(|r| r.file.as_str()))
             .collect();
         for name in config.plugin_grants.keys() {
-            let named = |file: &&str| file.rsplit_once('.').is_some_and(|(stem, _)| stem == name);
-            if !files.iter().any(|file| named(file)) {
+            let named = |file: &&str| std::path::Path::new(file).file_stem() == Some(name.as_ref());
+            if !files.iter().any(named) {
                 tracing::warn!(
                     grant = name,
                     dir = %config.plugins_dir.display(),

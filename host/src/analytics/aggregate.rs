@@ -26,10 +26,7 @@ const MAX_GROUPS: usize = 10_000;
 
 /// An aggregation request.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "an aggregation: an object with \"metrics\" and an optional \"group_by\""
-)]
+#[serde(deny_unknown_fields)]
 pub struct AggregateRequest {
     /// What to compute; `[{"op": "count"}]` when absent.
     #[serde(default)]

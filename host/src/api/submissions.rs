@@ -44,10 +44,7 @@ pub async fn create(
 
 /// The body of a batch create.
 #[derive(Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "a batch: an object with \"submissions\", a list of submissions"
-)]
+#[serde(deny_unknown_fields)]
 pub struct Batch {
     submissions: Vec<NewSubmission>,
 }

@@ -85,10 +85,7 @@ pub struct BlockInput {
 
 /// The body of a draft save.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "a draft: an object with \"name\" and \"blocks\""
-)]
+#[serde(deny_unknown_fields)]
 pub struct DraftInput {
     pub name: String,
     pub blocks: Vec<BlockInput>,
@@ -96,10 +93,7 @@ pub struct DraftInput {
 
 /// The body of an app creation.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "an app: an object with \"name\" and \"blocks\""
-)]
+#[serde(deny_unknown_fields)]
 pub struct NewApp {
     /// A slug such as `flights`; generated when absent.
     #[serde(default)]

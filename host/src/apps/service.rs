@@ -139,14 +139,8 @@ impl Apps {
             .blocks
             .iter()
             .enumerate()
-            .filter(|(_, block)| self.runtime.plugin(&block.block_type).is_err())
-            .map(|(index, block)| {
-                let message = format!(
-                    "no loaded plugin provides block type {:?}",
-                    block.block_type
-                );
-                FieldError::new(format!("blocks[{index}].type"), "unknown-type", message)
-            })
+            .filter(|(_, block)| !self.runtime.provides(&block.block_type))
+            .map(|(index, block)| unknown_type(index, &block.block_type))
             .collect();
         if !unserved.is_empty() {
             return Err(AppError::Invalid(unserved));
@@ -212,7 +206,7 @@ impl Apps {
             let key = String::from_utf8_lossy(&key);
             let org = key.split('/').next().unwrap_or_default();
             for block in self.version(org, &app.id, live)?.blocks {
-                if self.runtime.plugin(&block.block_type).is_err() {
+                if !self.runtime.provides(&block.block_type) {
                     let app = app.id.clone();
                     unserved.push((org.to_owned(), app, block.key, block.block_type));
                 }
@@ -330,8 +324,7 @@ impl Apps {
                 return Err(FieldError::new(at("config"), "config", message).into());
             }
             Err(PluginError::UnknownBlockType(name)) => {
-                let message = format!("no installed plugin provides block type {name:?}");
-                return Err(FieldError::new(at("type"), "unknown-type", message).into());
+                return Err(unknown_type(index, &name).into());
             }
             // The plugin failed, not the admin: the whole save fails as a
             // validator failure rather than a mistake in the draft.
@@ -351,6 +344,12 @@ impl Apps {
             kind,
         })
     }
+}
+
+/// Block `index` names a block type that no loaded plugin provides.
+fn unknown_type(index: usize, block_type: &str) -> FieldError {
+    let message = format!("no loaded plugin provides block type {block_type:?}");
+    FieldError::new(format!("blocks[{index}].type"), "unknown-type", message)
 }
 
 /// Why a block of a draft was not accepted.

@@ -208,6 +208,11 @@ impl Runtime {
             .ok_or_else(|| PluginError::UnknownBlockType(block_type.to_string()))
     }
 
+    /// Whether a loaded plugin provides `block_type`.
+    pub fn provides(&self, block_type: &str) -> bool {
+        self.plugins.contains_key(block_type)
+    }
+
     /// Every loaded plugin, sorted by block type.
     pub fn plugins(&self) -> Vec<&Arc<Plugin>> {
         let mut all: Vec<_> = self.plugins.values().collect();

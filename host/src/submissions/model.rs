@@ -45,7 +45,7 @@ pub struct NewSubmission {
 
 /// The body of an edit: the blocks to change; `null` clears one.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "an edit: an object with \"values\"")]
+#[serde(deny_unknown_fields)]
 pub struct ValuesPatch {
     #[serde(deserialize_with = "distinct_keys")]
     pub values: Map<String, Json>,
